@@ -1,0 +1,202 @@
+/* lkvm run: boot a kernel in a new VM and connect its console to this terminal. */
+#include "kvm/builtin.h"
+#include "kvm/kvm-cpu.h"
+#include "kvm/kvm.h"
+#include "kvm/parse-options.h"
+#include "kvm/term.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#define DEFAULT_RAM_MIB		256
+#define DEFAULT_CPUS		1
+#define MAX_CPUS		254
+
+static const char run_usage[] = "lkvm run [<options>] [-k <kernel>]";
+
+static int run__opt_console(const struct option *opt, const char *arg)
+{
+	enum console_type *c = opt->value;
+
+	if (!strcmp(arg, "serial")) {
+		*c = CONSOLE_SERIAL;
+		return 0;
+	}
+	if (!strcmp(arg, "virtio")) {
+		fprintf(stderr, "lkvm: error: --console virtio is not supported yet (virtio devices are not implemented)\n");
+		return -1;
+	}
+	fprintf(stderr, "lkvm: error: unknown console '%s' (expected serial or virtio)\n", arg);
+	return -1;
+}
+
+static int run__opt_boot(const struct option *opt, const char *arg)
+{
+	enum boot_mode *m = opt->value;
+
+	if (!strcmp(arg, "auto"))
+		*m = BOOT_AUTO;
+	else if (!strcmp(arg, "64"))
+		*m = BOOT_64;
+	else if (!strcmp(arg, "legacy"))
+		*m = BOOT_LEGACY;
+	else {
+		fprintf(stderr, "lkvm: error: unknown boot mode '%s' (expected auto, 64 or legacy)\n", arg);
+		return -1;
+	}
+	return 0;
+}
+
+struct run_args {
+	struct kvm_config	cfg;
+	bool			debug;
+};
+
+static int run__parse(struct run_args *a, int argc, const char **argv)
+{
+	struct kvm_config *c = &a->cfg;
+	const struct option opts[] = {
+		OPT__GROUP("Basic options:"),
+		OPT__STRING('k', "kernel", &c->kernel_path, "image", "kernel (bzImage) to boot"),
+		OPT__STRING('i', "initrd", &c->initrd_path, "file", "initial ramdisk"),
+		OPT__STRING('p', "params", &c->params, "params", "kernel command line, appended to the defaults"),
+		OPT__U64('m', "mem", &c->ram_mib, "MiB", "guest memory in MiB (default 256)", 16, 1 << 20),
+		OPT__INT('c', "cpus", &c->nr_cpus, "n", "number of vCPUs (default 1)", 1, MAX_CPUS),
+		OPT__STRING(0, "name", &c->name, "name", "guest name (default guest-<pid>)"),
+		OPT__CALLBACK(0, "console", &c->console, "serial|virtio", "guest console", run__opt_console),
+		OPT__BOOL(0, "nodefaults", &c->nodefaults, "no default kernel parameters"),
+		OPT__GROUP("Debug options:"),
+		OPT__CALLBACK(0, "boot", &c->boot, "auto|64|legacy", "boot protocol (default auto: 64-bit entry if the kernel has one)", run__opt_boot),
+		OPT__BOOL(0, "debug-boot-time", &c->debug_boot_time, "log the time of guest writes to port 0xf5 and of exit"),
+		OPT__BOOL(0, "debug", &a->debug, "print what lkvm does"),
+		OPT__END(),
+	};
+	int n;
+
+	c->ram_mib = DEFAULT_RAM_MIB;
+	c->nr_cpus = DEFAULT_CPUS;
+	n = parse_options(argc - 1, argv + 1, opts, run_usage);
+	if (n == -2)
+		return 1;
+	if (n < 0)
+		return -1;
+	if (n > 0) {
+		fprintf(stderr, "lkvm: error: unexpected argument '%s' (see 'lkvm run --help')\n", argv[1]);
+		return -1;
+	}
+	return 0;
+}
+
+/* With no -k: ./bzImage, then the running kernel's image. */
+static const char *run__find_kernel(char *buf, size_t len)
+{
+	struct utsname u;
+
+	if (!access("bzImage", R_OK))
+		return "bzImage";
+	if (!uname(&u)) {
+		snprintf(buf, len, "/boot/vmlinuz-%s", u.release);
+		if (!access(buf, R_OK))
+			return buf;
+	}
+	return NULL;
+}
+
+static char *run__cmdline(const struct kvm_config *c)
+{
+	const char *defaults = c->nodefaults ? "" : "console=ttyS0 panic=-1";
+	const char *params = c->params ? c->params : "";
+	char *s;
+
+	if (asprintf(&s, "%s%s%s", defaults, *defaults && *params ? " " : "", params) < 0)
+		return NULL;
+	return s;
+}
+
+static void run__report(struct kvm *kvm)
+{
+	switch (kvm->stop_reason) {
+	case KVM_STOP_REBOOT:
+		pr_info("guest %s rebooted; stopping", kvm->cfg->name);
+		break;
+	case KVM_STOP_ERROR:
+		pr_err("guest %s stopped on an error", kvm->cfg->name);
+		break;
+	default:
+		break;
+	}
+	if (kvm->cfg->debug_boot_time) {
+		u64 ns = util__now_ns() - kvm->start_ns;
+
+		pr_info("guest ran for %llu.%03llu ms", (unsigned long long)(ns / 1000000),
+			(unsigned long long)(ns / 1000 % 1000));
+	}
+}
+
+static int run__vm(struct kvm_config *cfg)
+{
+	struct term term;
+	struct kvm kvm = { .term = &term };
+	int ret, status;
+
+	ret = term__init(&term, &kvm, STDIN_FILENO, STDOUT_FILENO);
+	if (!ret)
+		ret = kvm__init(&kvm, cfg);
+	if (!ret)
+		ret = kvm_cpu__create_all(&kvm);
+	if (ret) {
+		kvm_cpu__destroy_all(&kvm);
+		kvm__exit(&kvm);
+		return 1;
+	}
+	term__start(&term);
+	ret = kvm_cpu__start_all(&kvm);
+	if (ret)
+		kvm__request_stop(&kvm, KVM_STOP_ERROR, 1);
+	term__loop(&term);
+	kvm_cpu__stop_all(&kvm);
+	term__restore();
+	run__report(&kvm);
+	status = kvm.stop_status;
+	kvm_cpu__destroy_all(&kvm);
+	kvm__exit(&kvm);
+	return status;
+}
+
+static int cmd_run(int argc, const char **argv)
+{
+	struct run_args a = { 0 };
+	char name[32], kbuf[256];
+	int ret;
+
+	ret = run__parse(&a, argc, argv);
+	if (ret)
+		return ret < 0 ? 1 : 0;
+	util__debug = a.debug;
+	if (!a.cfg.kernel_path) {
+		a.cfg.kernel_path = run__find_kernel(kbuf, sizeof(kbuf));
+		if (!a.cfg.kernel_path) {
+			pr_err("no kernel given with -k, and neither ./bzImage nor /boot/vmlinuz-<release> exists");
+			return 1;
+		}
+		pr_info("using kernel %s", a.cfg.kernel_path);
+	}
+	if (!a.cfg.name) {
+		snprintf(name, sizeof(name), "guest-%d", (int)getpid());
+		a.cfg.name = name;
+	}
+	a.cfg.cmdline = run__cmdline(&a.cfg);
+	if (!a.cfg.cmdline)
+		return 1;
+	pr_debug("kernel %s, %d vCPU(s), %llu MiB, cmdline \"%s\"", a.cfg.kernel_path,
+		 a.cfg.nr_cpus, (unsigned long long)a.cfg.ram_mib, a.cfg.cmdline);
+	ret = run__vm(&a.cfg);
+	free(a.cfg.cmdline);
+	return ret;
+}
+
+builtin("run", cmd_run, "Start a virtual machine", 1);

@@ -1,0 +1,4 @@
+# Tiny test guests (freestanding, no SSE): see guest/README.md.
+GUEST_CLEAN	:=
+guests:
+.PHONY: guests

@@ -1,0 +1,105 @@
+#ifndef KVM__KVM_H
+#define KVM__KVM_H
+
+#include <pthread.h>
+
+#include "kvm/bus.h"
+#include "kvm/util.h"
+
+struct kvm_cpu;
+struct term;
+
+enum console_type {
+	CONSOLE_SERIAL,
+	CONSOLE_VIRTIO,
+};
+
+enum boot_mode {
+	BOOT_AUTO,	/* 64-bit entry when the image has one, else legacy */
+	BOOT_64,	/* 64-bit boot protocol, straight into long mode */
+	BOOT_LEGACY,	/* 16-bit entry through the built-in BIOS */
+};
+
+/* Everything the user asked for; filled by the builtin, read by the VM. */
+struct kvm_config {
+	const char	*kernel_path;
+	const char	*initrd_path;
+	const char	*params;	/* what the user passed with -p */
+	char		*cmdline;	/* the defaults plus params: what the guest gets */
+	const char	*name;
+	u64		ram_mib;
+	int		nr_cpus;
+	bool		nodefaults;
+	bool		debug_boot_time;
+	enum console_type console;
+	enum boot_mode	boot;
+};
+
+/* Why the VM stopped. */
+enum kvm_exit_reason {
+	KVM_STOP_NONE,
+	KVM_STOP_POWEROFF,
+	KVM_STOP_REBOOT,
+	KVM_STOP_EXIT_PORT,
+	KVM_STOP_ERROR,
+	KVM_STOP_SIGNAL,
+};
+
+/* The layout of guest physical memory: RAM below the PCI hole, then above 4 GiB. */
+#define KVM_32BIT_GAP_START	0xc0000000ull	/* 3 GiB: MMIO window up to 4 GiB */
+#define KVM_4G			0x100000000ull
+
+struct kvm {
+	struct kvm_config	*cfg;
+	int			sys_fd;
+	int			vm_fd;
+	int			vcpu_mmap_size;
+
+	u8			*ram;		/* host mapping of all guest RAM */
+	u64			ram_size;
+	u64			ram_low;	/* bytes at guest physical 0 */
+
+	int			nr_cpus;
+	struct kvm_cpu		**cpus;
+
+	struct bus		pio;
+	struct bus		mmio;
+	struct term		*term;
+
+	/* Where and how the boot CPU starts; set by the boot loader. */
+	struct {
+		bool	real_mode;
+		u64	ip;
+		u64	sp;
+		u64	si;		/* zero page, 64-bit entry */
+		u16	seg;		/* real-mode segment for ds/es/ss */
+		u16	cs;
+	} boot;
+
+	u64			acpi_rsdp;	/* guest address of the RSDP, 0 if none */
+	u64			start_ns;	/* lkvm start, for the boot-time marker */
+
+	pthread_mutex_t		stop_lock;
+	bool			stopping;
+	enum kvm_exit_reason	stop_reason;
+	int			stop_status;
+	int			stop_fd;	/* eventfd, readable once stopping */
+};
+
+/* Guest memory: the one checked accessor. NULL unless [gpa, gpa+len) is RAM. */
+void *guest_ptr(struct kvm *kvm, u64 gpa, u64 len);
+int guest_read(struct kvm *kvm, u64 gpa, void *buf, u64 len);
+int guest_write(struct kvm *kvm, u64 gpa, const void *buf, u64 len);
+
+int kvm__init(struct kvm *kvm, struct kvm_config *cfg);
+void kvm__exit(struct kvm *kvm);
+int kvm__irq_line(struct kvm *kvm, int irq, int level);
+/* Ask the VM to stop; the first request wins. Safe from any thread. */
+void kvm__request_stop(struct kvm *kvm, enum kvm_exit_reason why, int status);
+bool kvm__stopping(struct kvm *kvm);
+
+/* Architecture hooks (x86/). */
+int kvm__arch_init(struct kvm *kvm);
+int kvm__arch_load_kernel(struct kvm *kvm);
+
+#endif

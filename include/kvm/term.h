@@ -1,0 +1,48 @@
+#ifndef KVM__TERM_H
+#define KVM__TERM_H
+
+#include <pthread.h>
+#include <termios.h>
+
+#include "kvm/util.h"
+
+struct kvm;
+
+/*
+ * The guest console on the host side: stdin/stdout. On a TTY the terminal is
+ * put in raw mode (restored on every exit path) and Ctrl-A x quits; on pipes
+ * bytes pass through unchanged. The active console device attaches a
+ * receiver that takes input bytes; it returns how many it accepted, and calls
+ * term__kick() when it has room again.
+ */
+typedef size_t (*term_rx_fn)(void *opaque, const u8 *buf, size_t len);
+
+#define TERM_PENDING_MAX	256
+
+struct term {
+	struct kvm	*kvm;
+	int		in_fd;
+	int		out_fd;
+	int		kick_fd;	/* eventfd: the receiver has room again */
+	int		signal_fd;	/* SIGINT/SIGTERM/SIGHUP */
+	bool		is_tty;
+	bool		in_eof;
+	bool		saw_escape;
+	pthread_mutex_t	out_lock;
+	term_rx_fn	rx;
+	void		*rx_opaque;
+	u8		pending[TERM_PENDING_MAX];
+	size_t		nr_pending;
+};
+
+int term__init(struct term *t, struct kvm *kvm, int in_fd, int out_fd);
+/* Put a TTY in raw mode; restored at exit. */
+void term__start(struct term *t);
+void term__restore(void);
+void term__attach(struct term *t, term_rx_fn rx, void *opaque);
+void term__write(struct term *t, const void *buf, size_t len);
+void term__kick(struct term *t);
+/* Run the console until the VM stops (main thread). */
+void term__loop(struct term *t);
+
+#endif

@@ -1,0 +1,206 @@
+/* The host side of the guest console: raw mode, escape keys, input pumping. */
+#include "kvm/term.h"
+#include "kvm/kvm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#define TERM_ESCAPE	0x01	/* Ctrl-A */
+
+/*
+ * The saved terminal state is process-wide by nature: atexit() and fatal
+ * signal handlers must be able to restore it whatever struct holds it.
+ */
+static struct {
+	int		fd;
+	bool		saved;
+	struct termios	orig;
+} term_saved = { .fd = -1 };
+
+void term__restore(void)
+{
+	if (term_saved.saved)
+		tcsetattr(term_saved.fd, TCSANOW, &term_saved.orig);
+}
+
+static void term__fatal_signal(int sig)
+{
+	term__restore();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static int term__set_raw(int fd)
+{
+	struct termios raw;
+
+	if (tcgetattr(fd, &term_saved.orig) < 0)
+		return -errno;
+	term_saved.fd = fd;
+	term_saved.saved = true;
+	atexit(term__restore);
+	signal(SIGSEGV, term__fatal_signal);
+	signal(SIGABRT, term__fatal_signal);
+	signal(SIGBUS, term__fatal_signal);
+	raw = term_saved.orig;
+	cfmakeraw(&raw);
+	raw.c_oflag |= OPOST | ONLCR;
+	if (tcsetattr(fd, TCSANOW, &raw) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Block the stop signals in every thread and read them from a signalfd. */
+static int term__signalfd(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL))
+		return -1;
+	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+int term__init(struct term *t, struct kvm *kvm, int in_fd, int out_fd)
+{
+	memset(t, 0, sizeof(*t));
+	t->kvm = kvm;
+	t->in_fd = in_fd;
+	t->out_fd = out_fd;
+	pthread_mutex_init(&t->out_lock, NULL);
+	t->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (t->kick_fd < 0)
+		return -errno;
+	t->signal_fd = term__signalfd();
+	if (t->signal_fd < 0)
+		return -errno;
+	t->is_tty = isatty(in_fd);
+	return 0;
+}
+
+void term__start(struct term *t)
+{
+	if (t->is_tty && term__set_raw(t->in_fd) < 0)
+		t->is_tty = false;
+}
+
+void term__attach(struct term *t, term_rx_fn rx, void *opaque)
+{
+	t->rx = rx;
+	t->rx_opaque = opaque;
+}
+
+void term__write(struct term *t, const void *buf, size_t len)
+{
+	pthread_mutex_lock(&t->out_lock);
+	/* A closed or broken stdout must not stop the guest. */
+	if (write_in_full(t->out_fd, buf, len) < 0)
+		t->out_fd = -1;
+	pthread_mutex_unlock(&t->out_lock);
+}
+
+void term__kick(struct term *t)
+{
+	u64 one = 1;
+
+	if (t->nr_pending && write(t->kick_fd, &one, sizeof(one)) < 0)
+		return;
+}
+
+/* Offer pending input to the console device; keep what it cannot take yet. */
+static void term__flush_pending(struct term *t)
+{
+	size_t n;
+
+	if (!t->rx || !t->nr_pending)
+		return;
+	n = t->rx(t->rx_opaque, t->pending, t->nr_pending);
+	memmove(t->pending, t->pending + n, t->nr_pending - n);
+	t->nr_pending -= n;
+}
+
+/* Filter Ctrl-A sequences on a TTY; returns false if the user asked to quit. */
+static bool term__filter(struct term *t, const u8 *in, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		u8 c = in[i];
+
+		if (t->is_tty && t->saw_escape) {
+			t->saw_escape = false;
+			if (c == 'x' || c == 'X')
+				return false;
+			if (c != TERM_ESCAPE)
+				t->pending[t->nr_pending++] = TERM_ESCAPE;
+		} else if (t->is_tty && c == TERM_ESCAPE) {
+			t->saw_escape = true;
+			continue;
+		}
+		t->pending[t->nr_pending++] = c;
+	}
+	return true;
+}
+
+static void term__read_input(struct term *t)
+{
+	u8 buf[TERM_PENDING_MAX / 2];
+	ssize_t n = read(t->in_fd, buf, sizeof(buf));
+
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0) {
+		t->in_eof = true;
+		return;
+	}
+	if (!term__filter(t, buf, n)) {
+		kvm__request_stop(t->kvm, KVM_STOP_SIGNAL, 0);
+		return;
+	}
+	term__flush_pending(t);
+}
+
+/* SIGINT, SIGTERM and SIGHUP arrive here (blocked elsewhere): stop the VM. */
+static void term__signal(struct term *t)
+{
+	struct signalfd_siginfo si;
+
+	if (read(t->signal_fd, &si, sizeof(si)) != sizeof(si))
+		return;
+	pr_info("stopping the guest on signal %u", si.ssi_signo);
+	kvm__request_stop(t->kvm, KVM_STOP_SIGNAL, 128 + si.ssi_signo);
+}
+
+void term__loop(struct term *t)
+{
+	while (!kvm__stopping(t->kvm)) {
+		struct pollfd p[4] = {
+			{ .fd = t->kvm->stop_fd, .events = POLLIN },
+			{ .fd = t->kick_fd, .events = POLLIN },
+			{ .fd = -1, .events = POLLIN },
+			{ .fd = t->signal_fd, .events = POLLIN },
+		};
+		u64 v;
+
+		/* Read more only once the device took what we have. */
+		if (!t->in_eof && t->nr_pending <= TERM_PENDING_MAX / 2)
+			p[2].fd = t->in_fd;
+		if (poll(p, 4, t->nr_pending ? 20 : -1) < 0 && errno != EINTR)
+			break;
+		if (p[3].revents & POLLIN)
+			term__signal(t);
+		if (p[1].revents & POLLIN && read(t->kick_fd, &v, sizeof(v)) < 0)
+			v = 0;
+		term__flush_pending(t);
+		if (p[2].revents & (POLLIN | POLLHUP | POLLERR))
+			term__read_input(t);
+	}
+}
