@@ -4,6 +4,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <linux/kvm.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,6 +148,27 @@ void kvm__exit(struct kvm *kvm)
 		close(kvm->stop_fd);
 	bus__free(&kvm->pio);
 	bus__free(&kvm->mmio);
+}
+
+int kvm__append_cmdline(struct kvm *kvm, const char *fmt, ...)
+{
+	const char *old = kvm->cfg->cmdline ? kvm->cfg->cmdline : "";
+	char *add, *s;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&add, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -ENOMEM;
+	n = asprintf(&s, "%s%s%s", old, *old ? " " : "", add);
+	free(add);
+	if (n < 0)
+		return -ENOMEM;
+	free(kvm->cfg->cmdline);
+	kvm->cfg->cmdline = s;
+	return 0;
 }
 
 int kvm__irq_line(struct kvm *kvm, int irq, int level)

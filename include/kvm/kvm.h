@@ -94,6 +94,8 @@ int guest_write(struct kvm *kvm, u64 gpa, const void *buf, u64 len);
 int kvm__init(struct kvm *kvm, struct kvm_config *cfg);
 void kvm__exit(struct kvm *kvm);
 int kvm__irq_line(struct kvm *kvm, int irq, int level);
+/* Add parameters to the guest's command line (devices, before the kernel loads). */
+int kvm__append_cmdline(struct kvm *kvm, const char *fmt, ...) __printf(2, 3);
 /* Ask the VM to stop; the first request wins. Safe from any thread. */
 void kvm__request_stop(struct kvm *kvm, enum kvm_exit_reason why, int status);
 bool kvm__stopping(struct kvm *kvm);
