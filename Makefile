@@ -14,7 +14,7 @@ LIBS		:= -lfdt
 
 VERSION		:= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
-CORE_SRCS	:= kvm.c kvm-cpu.c term.c
+CORE_SRCS	:= kvm.c kvm-cpu.c term.c control.c
 SRCS		:= $(CORE_SRCS) $(wildcard builtin/*.c util/*.c x86/*.c hw/*.c virtio/*.c)
 OBJS		:= $(SRCS:.c=.o)
 # Blobs assembled at build time and carried inside the binary.

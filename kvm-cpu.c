@@ -142,6 +142,62 @@ static bool kvm_cpu__handle_exit(struct kvm_cpu *vcpu)
 	}
 }
 
+/* Kicked out of KVM_RUN: park here while the VM is paused. */
+static void kvm_cpu__maybe_park(struct kvm_cpu *vcpu)
+{
+	struct kvm *kvm = vcpu->kvm;
+
+	pthread_mutex_lock(&kvm->pause_lock);
+	if (kvm->paused && !kvm__stopping(kvm)) {
+		kvm->nr_parked++;
+		pthread_cond_broadcast(&kvm->pause_cond);
+		/* Tell a kvmclock guest it was stopped, so its watchdogs do not fire. */
+		ioctl(vcpu->fd, KVM_KVMCLOCK_CTRL, 0);
+		while (kvm->paused && !kvm__stopping(kvm))
+			pthread_cond_wait(&kvm->pause_cond, &kvm->pause_lock);
+		kvm->nr_parked--;
+	}
+	if (!kvm__stopping(kvm))
+		__atomic_store_n(&vcpu->run->immediate_exit, 0, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&kvm->pause_lock);
+}
+
+static void kvm_cpu__kick(struct kvm_cpu *vcpu)
+{
+	__atomic_store_n(&vcpu->run->immediate_exit, 1, __ATOMIC_RELEASE);
+	pthread_kill(vcpu->thread, SIG_KICK);
+}
+
+int kvm_cpu__pause_all(struct kvm *kvm)
+{
+	int running = 0;
+
+	pthread_mutex_lock(&kvm->pause_lock);
+	if (kvm->paused) {
+		pthread_mutex_unlock(&kvm->pause_lock);
+		return 0;
+	}
+	kvm->paused = true;
+	for (int i = 0; i < kvm->nr_cpus; i++) {
+		if (kvm->cpus[i]->started) {
+			kvm_cpu__kick(kvm->cpus[i]);
+			running++;
+		}
+	}
+	while (kvm->nr_parked < running && !kvm__stopping(kvm))
+		pthread_cond_wait(&kvm->pause_cond, &kvm->pause_lock);
+	pthread_mutex_unlock(&kvm->pause_lock);
+	return kvm__stopping(kvm) ? -ESHUTDOWN : 0;
+}
+
+void kvm_cpu__resume_all(struct kvm *kvm)
+{
+	pthread_mutex_lock(&kvm->pause_lock);
+	kvm->paused = false;
+	pthread_cond_broadcast(&kvm->pause_cond);
+	pthread_mutex_unlock(&kvm->pause_lock);
+}
+
 static void *kvm_cpu__thread(void *arg)
 {
 	struct kvm_cpu *vcpu = arg;
@@ -156,8 +212,10 @@ static void *kvm_cpu__thread(void *arg)
 
 	while (!kvm__stopping(vcpu->kvm)) {
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
-			if (errno == EINTR || errno == EAGAIN)
+			if (errno == EINTR || errno == EAGAIN) {
+				kvm_cpu__maybe_park(vcpu);
 				continue;
+			}
 			kvm_cpu__fatal(vcpu, strerror(errno));
 			break;
 		}
@@ -192,8 +250,7 @@ void kvm_cpu__stop_all(struct kvm *kvm)
 
 		if (!vcpu || !vcpu->started)
 			continue;
-		__atomic_store_n(&vcpu->run->immediate_exit, 1, __ATOMIC_RELEASE);
-		pthread_kill(vcpu->thread, SIG_KICK);
+		kvm_cpu__kick(vcpu);
 	}
 	for (int i = 0; i < kvm->nr_cpus; i++) {
 		struct kvm_cpu *vcpu = kvm->cpus[i];

@@ -85,21 +85,24 @@ static int kvm__init_ram(struct kvm *kvm)
 	return ret;
 }
 
-int kvm__init(struct kvm *kvm, struct kvm_config *cfg)
+int kvm__init_early(struct kvm *kvm, struct kvm_config *cfg)
 {
-	int ret;
-
-	/* The caller zeroes *kvm and may set kvm->term first. */
+	/* The caller zeroes *kvm and may set kvm->term and kvm->loop first. */
 	kvm->cfg = cfg;
-	kvm->sys_fd = kvm->vm_fd = kvm->stop_fd = -1;
+	kvm->sys_fd = kvm->vm_fd = -1;
 	kvm->start_ns = util__now_ns();
 	pthread_mutex_init(&kvm->stop_lock, NULL);
+	pthread_mutex_init(&kvm->pause_lock, NULL);
+	pthread_cond_init(&kvm->pause_cond, NULL);
 	bus__init(&kvm->pio, "ioport");
 	bus__init(&kvm->mmio, "mmio");
-
 	kvm->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (kvm->stop_fd < 0)
-		return -errno;
+	return kvm->stop_fd < 0 ? -errno : 0;
+}
+
+int kvm__init(struct kvm *kvm)
+{
+	int ret;
 
 	kvm->sys_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (kvm->sys_fd < 0) {
@@ -193,6 +196,10 @@ void kvm__request_stop(struct kvm *kvm, enum kvm_exit_reason why, int status)
 			pr_warn("cannot signal stop: %s", strerror(errno));
 	}
 	pthread_mutex_unlock(&kvm->stop_lock);
+	/* Paused vCPUs must wake up to see the stop. */
+	pthread_mutex_lock(&kvm->pause_lock);
+	pthread_cond_broadcast(&kvm->pause_cond);
+	pthread_mutex_unlock(&kvm->pause_lock);
 }
 
 bool kvm__stopping(struct kvm *kvm)

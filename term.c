@@ -1,15 +1,17 @@
 /* The host side of the guest console: raw mode, escape keys, input pumping. */
 #include "kvm/term.h"
 #include "kvm/kvm.h"
+#include "kvm/mainloop.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
+#include <termios.h>
 #include <unistd.h>
 
 #define TERM_ESCAPE	0x01	/* Ctrl-A */
@@ -57,37 +59,6 @@ static int term__set_raw(int fd)
 	return 0;
 }
 
-/* Block the stop signals in every thread and read them from a signalfd. */
-static int term__signalfd(void)
-{
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	if (pthread_sigmask(SIG_BLOCK, &set, NULL))
-		return -1;
-	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-}
-
-int term__init(struct term *t, struct kvm *kvm, int in_fd, int out_fd)
-{
-	memset(t, 0, sizeof(*t));
-	t->kvm = kvm;
-	t->in_fd = in_fd;
-	t->out_fd = out_fd;
-	pthread_mutex_init(&t->out_lock, NULL);
-	t->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (t->kick_fd < 0)
-		return -errno;
-	t->signal_fd = term__signalfd();
-	if (t->signal_fd < 0)
-		return -errno;
-	t->is_tty = isatty(in_fd);
-	return 0;
-}
-
 void term__start(struct term *t)
 {
 	if (t->is_tty && term__set_raw(t->in_fd) < 0)
@@ -100,11 +71,16 @@ void term__attach(struct term *t, term_rx_fn rx, void *opaque)
 	t->rx_opaque = opaque;
 }
 
+void term__attach_sysrq(struct term *t, void (*fn)(void *opaque, u8 key))
+{
+	t->sysrq = fn;
+}
+
 void term__write(struct term *t, const void *buf, size_t len)
 {
 	pthread_mutex_lock(&t->out_lock);
 	/* A closed or broken stdout must not stop the guest. */
-	if (write_in_full(t->out_fd, buf, len) < 0)
+	if (t->out_fd >= 0 && write_in_full(t->out_fd, buf, len) < 0)
 		t->out_fd = -1;
 	pthread_mutex_unlock(&t->out_lock);
 }
@@ -113,20 +89,8 @@ void term__kick(struct term *t)
 {
 	u64 one = 1;
 
-	if (t->nr_pending && write(t->kick_fd, &one, sizeof(one)) < 0)
+	if (write(t->kick_fd, &one, sizeof(one)) < 0)
 		return;
-}
-
-/* Offer pending input to the console device; keep what it cannot take yet. */
-static void term__flush_pending(struct term *t)
-{
-	size_t n;
-
-	if (!t->rx || !t->nr_pending)
-		return;
-	n = t->rx(t->rx_opaque, t->pending, t->nr_pending);
-	memmove(t->pending, t->pending + n, t->nr_pending - n);
-	t->nr_pending -= n;
 }
 
 /* Filter Ctrl-A sequences on a TTY; returns false if the user asked to quit. */
@@ -150,6 +114,18 @@ static bool term__filter(struct term *t, const u8 *in, size_t len)
 	return true;
 }
 
+/* Offer pending input to the console device; keep what it cannot take yet. */
+static void term__flush_pending(struct term *t)
+{
+	size_t n;
+
+	if (!t->rx || !t->nr_pending)
+		return;
+	n = t->rx(t->rx_opaque, t->pending, t->nr_pending);
+	memmove(t->pending, t->pending + n, t->nr_pending - n);
+	t->nr_pending -= n;
+}
+
 static void term__read_input(struct term *t)
 {
 	u8 buf[TERM_PENDING_MAX / 2];
@@ -159,6 +135,8 @@ static void term__read_input(struct term *t)
 		return;
 	if (n <= 0) {
 		t->in_eof = true;
+		if (t->in_pollable)
+			mainloop__remove(t->kvm->loop, t->in_fd);
 		return;
 	}
 	if (!term__filter(t, buf, n)) {
@@ -168,9 +146,52 @@ static void term__read_input(struct term *t)
 	term__flush_pending(t);
 }
 
-/* SIGINT, SIGTERM and SIGHUP arrive here (blocked elsewhere): stop the VM. */
-static void term__signal(struct term *t)
+/*
+ * Read more only while the device keeps up; otherwise wait for its kick.
+ * Unpollable input (a regular file) is read a chunk per kick: the chunk
+ * lands in the device, which kicks again once the guest has consumed it.
+ */
+static void term__pump(struct term *t)
 {
+	bool room;
+
+	term__flush_pending(t);
+	if (t->in_eof)
+		return;
+	if (!t->in_pollable) {
+		if (!t->nr_pending)
+			term__read_input(t);
+		return;
+	}
+	room = t->nr_pending <= TERM_PENDING_MAX / 2;
+	if (room == t->in_parked) {
+		t->in_parked = !room;
+		mainloop__modify(t->kvm->loop, t->in_fd, room ? EPOLLIN : 0);
+	}
+}
+
+static void term__on_input(void *opaque, u32 events)
+{
+	struct term *t = opaque;
+
+	term__read_input(t);
+	term__pump(t);
+}
+
+static void term__on_kick(void *opaque, u32 events)
+{
+	struct term *t = opaque;
+	u64 v;
+
+	if (read(t->kick_fd, &v, sizeof(v)) < 0)
+		v = 0;
+	term__pump(t);
+}
+
+/* SIGINT, SIGTERM and SIGHUP arrive here (blocked elsewhere): stop the VM. */
+static void term__on_signal(void *opaque, u32 events)
+{
+	struct term *t = opaque;
 	struct signalfd_siginfo si;
 
 	if (read(t->signal_fd, &si, sizeof(si)) != sizeof(si))
@@ -179,28 +200,42 @@ static void term__signal(struct term *t)
 	kvm__request_stop(t->kvm, KVM_STOP_SIGNAL, 128 + si.ssi_signo);
 }
 
-void term__loop(struct term *t)
+/* Block the stop signals in every thread and read them from a signalfd. */
+static int term__signalfd(void)
 {
-	while (!kvm__stopping(t->kvm)) {
-		struct pollfd p[4] = {
-			{ .fd = t->kvm->stop_fd, .events = POLLIN },
-			{ .fd = t->kick_fd, .events = POLLIN },
-			{ .fd = -1, .events = POLLIN },
-			{ .fd = t->signal_fd, .events = POLLIN },
-		};
-		u64 v;
+	sigset_t set;
 
-		/* Read more only once the device took what we have. */
-		if (!t->in_eof && t->nr_pending <= TERM_PENDING_MAX / 2)
-			p[2].fd = t->in_fd;
-		if (poll(p, 4, t->nr_pending ? 20 : -1) < 0 && errno != EINTR)
-			break;
-		if (p[3].revents & POLLIN)
-			term__signal(t);
-		if (p[1].revents & POLLIN && read(t->kick_fd, &v, sizeof(v)) < 0)
-			v = 0;
-		term__flush_pending(t);
-		if (p[2].revents & (POLLIN | POLLHUP | POLLERR))
-			term__read_input(t);
-	}
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL))
+		return -1;
+	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+int term__init(struct term *t, struct kvm *kvm, int in_fd, int out_fd)
+{
+	int ret;
+
+	memset(t, 0, sizeof(*t));
+	t->kvm = kvm;
+	t->in_fd = in_fd;
+	t->out_fd = out_fd;
+	pthread_mutex_init(&t->out_lock, NULL);
+	t->is_tty = isatty(in_fd);
+	t->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	t->signal_fd = term__signalfd();
+	if (t->kick_fd < 0 || t->signal_fd < 0)
+		return -errno;
+	ret = mainloop__add(kvm->loop, t->kick_fd, EPOLLIN, term__on_kick, t);
+	if (!ret)
+		ret = mainloop__add(kvm->loop, t->signal_fd, EPOLLIN, term__on_signal, t);
+	if (ret)
+		return ret;
+	/* Regular files (and /dev/null) cannot be polled: read them on demand. */
+	t->in_pollable = !mainloop__add(kvm->loop, in_fd, EPOLLIN, term__on_input, t);
+	if (!t->in_pollable)
+		term__kick(t);
+	return 0;
 }

@@ -1,7 +1,9 @@
 /* lkvm run: boot a kernel in a new VM and connect its console to this terminal. */
 #include "kvm/builtin.h"
+#include "kvm/control.h"
 #include "kvm/kvm-cpu.h"
 #include "kvm/kvm.h"
+#include "kvm/mainloop.h"
 #include "kvm/parse-options.h"
 #include "kvm/term.h"
 
@@ -9,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -117,6 +120,19 @@ static char *run__cmdline(const struct kvm_config *c)
 	return s;
 }
 
+static const char *run__reason(struct kvm *kvm)
+{
+	switch (kvm->stop_reason) {
+	case KVM_STOP_POWEROFF:		return "powered off";
+	case KVM_STOP_REBOOT:		return "rebooted";
+	case KVM_STOP_EXIT_PORT:	return "exit port";
+	case KVM_STOP_FORCED:		return "forced";
+	case KVM_STOP_SIGNAL:		return "signal";
+	case KVM_STOP_ERROR:		return "error";
+	default:			return "stopped";
+	}
+}
+
 static void run__report(struct kvm *kvm)
 {
 	switch (kvm->stop_reason) {
@@ -137,18 +153,33 @@ static void run__report(struct kvm *kvm)
 	}
 }
 
+static void run__on_stop(void *opaque, u32 events)
+{
+	/* Nothing to read: the loop ends once kvm__stopping() is true. */
+}
+
 static int run__vm(struct kvm_config *cfg)
 {
+	struct mainloop loop;
 	struct term term;
-	struct kvm kvm = { .term = &term };
+	struct kvm kvm = { .term = &term, .loop = &loop };
 	int ret, status;
 
-	ret = term__init(&term, &kvm, STDIN_FILENO, STDOUT_FILENO);
+	ret = mainloop__init(&loop);
 	if (!ret)
-		ret = kvm__init(&kvm, cfg);
+		ret = kvm__init_early(&kvm, cfg);
+	if (!ret)
+		ret = mainloop__add(&loop, kvm.stop_fd, EPOLLIN, run__on_stop, NULL);
+	if (!ret)
+		ret = term__init(&term, &kvm, STDIN_FILENO, STDOUT_FILENO);
+	if (!ret)
+		ret = control__init(&kvm);
+	if (!ret)
+		ret = kvm__init(&kvm);
 	if (!ret)
 		ret = kvm_cpu__create_all(&kvm);
 	if (ret) {
+		control__exit(&kvm, "failed to start");
 		kvm_cpu__destroy_all(&kvm);
 		kvm__exit(&kvm);
 		return 1;
@@ -157,13 +188,15 @@ static int run__vm(struct kvm_config *cfg)
 	ret = kvm_cpu__start_all(&kvm);
 	if (ret)
 		kvm__request_stop(&kvm, KVM_STOP_ERROR, 1);
-	term__loop(&term);
+	mainloop__run(&loop, &kvm);
 	kvm_cpu__stop_all(&kvm);
 	term__restore();
+	control__exit(&kvm, run__reason(&kvm));
 	run__report(&kvm);
 	status = kvm.stop_status;
 	kvm_cpu__destroy_all(&kvm);
 	kvm__exit(&kvm);
+	mainloop__exit(&loop);
 	return status;
 }
 

@@ -85,6 +85,21 @@ static size_t serial__receive(void *opaque, const u8 *buf, size_t len)
 	return n;
 }
 
+/* A break condition, then the key: how Linux's 8250 console takes SysRq. */
+static void serial__sysrq(void *opaque, u8 key)
+{
+	struct serial *s = opaque;
+	u8 nul = 0;
+
+	pthread_mutex_lock(&s->lock);
+	if (serial__push(s, &nul, 1)) {
+		s->lsr_extra |= UART_LSR_BI;
+		serial__push(s, &key, 1);
+	}
+	serial__update_irq(s);
+	pthread_mutex_unlock(&s->lock);
+}
+
 static void serial__transmit(struct serial *s, u8 c)
 {
 	if (s->mcr & UART_MCR_LOOP)
@@ -212,6 +227,7 @@ static int serial__init(struct kvm *kvm)
 	if (kvm->cfg->console == CONSOLE_SERIAL && kvm->term) {
 		s->term = kvm->term;
 		term__attach(kvm->term, serial__receive, s);
+		term__attach_sysrq(kvm->term, serial__sysrq);
 	}
 	return bus__register(&kvm->pio, &s->dev);
 }

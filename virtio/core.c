@@ -433,6 +433,9 @@ int virtio_dev__init(struct virtio_dev *vdev, struct kvm *kvm,
 	int ret;
 
 	memset(vdev, 0, sizeof(*vdev));
+	if (kvm->nr_vdevs >= KVM_MAX_VIRTIO_DEVS)
+		return -ENOSPC;
+	kvm->vdevs[kvm->nr_vdevs++] = vdev;
 	vdev->ops = ops;
 	vdev->kvm = kvm;
 	vdev->priv = priv;

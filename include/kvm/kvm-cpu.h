@@ -29,6 +29,9 @@ int kvm_cpu__start_all(struct kvm *kvm);
 /* Kick every vCPU out of KVM_RUN and wait for the threads to end. */
 void kvm_cpu__stop_all(struct kvm *kvm);
 void kvm_cpu__destroy_all(struct kvm *kvm);
+/* Stop every vCPU outside KVM_RUN (returns once all are parked), and go on. */
+int kvm_cpu__pause_all(struct kvm *kvm);
+void kvm_cpu__resume_all(struct kvm *kvm);
 void kvm_cpu__dump(struct kvm_cpu *vcpu, int fd);
 
 /* Architecture hooks (x86/kvm-cpu.c). */

@@ -8,10 +8,20 @@
 
 struct kvm_cpu;
 struct term;
+struct pci_bus;
+struct irq_routing;
+struct mainloop;
+struct virtio_dev;
 
 enum console_type {
 	CONSOLE_SERIAL,
 	CONSOLE_VIRTIO,
+};
+
+/* How virtio devices attach to the guest (virtio/transport.c). */
+enum virtio_transport {
+	TRANSPORT_PCI,		/* virtio-pci modern, MSI-X: the default */
+	TRANSPORT_MMIO,		/* virtio-mmio v2, announced on the command line */
 };
 
 enum boot_mode {
@@ -33,6 +43,7 @@ struct kvm_config {
 	bool		debug_boot_time;
 	enum console_type console;
 	enum boot_mode	boot;
+	enum virtio_transport transport;
 };
 
 /* Why the VM stopped. */
@@ -43,7 +54,11 @@ enum kvm_exit_reason {
 	KVM_STOP_EXIT_PORT,
 	KVM_STOP_ERROR,
 	KVM_STOP_SIGNAL,
+	KVM_STOP_FORCED,	/* lkvm stop --force, or the grace period ran out */
 };
+
+/* lkvm run's exit status when the VM was stopped from outside by force. */
+#define KVM_EXIT_STATUS_FORCED	3
 
 /* The layout of guest physical memory: RAM below the PCI hole, then above 4 GiB. */
 #define KVM_32BIT_GAP_START	0xc0000000ull	/* 3 GiB: MMIO window up to 4 GiB */
@@ -65,6 +80,10 @@ struct kvm {
 	struct bus		pio;
 	struct bus		mmio;
 	struct term		*term;
+	struct pci_bus		*pci;		/* the PCI host bridge; NULL without PCI */
+	struct irq_routing	*irq_routing;	/* GSI routes (MSI), created on first use */
+	unsigned int		nr_virtio_mmio;	/* virtio-mmio windows handed out */
+	struct mainloop		*loop;		/* the main thread's event loop */
 
 	/* Where and how the boot CPU starts; set by the boot loader. */
 	struct {
@@ -76,8 +95,21 @@ struct kvm {
 		u16	cs;
 	} boot;
 
+	/* Devices the control socket reports on or drives. */
+#define KVM_MAX_VIRTIO_DEVS	32
+	struct virtio_dev	*vdevs[KVM_MAX_VIRTIO_DEVS];
+	int			nr_vdevs;
+	int			(*power_button)(struct kvm *kvm);	/* ACPI, if any */
+	void			*control;	/* the control socket server */
+
 	u64			acpi_rsdp;	/* guest address of the RSDP, 0 if none */
 	u64			start_ns;	/* lkvm start, for the boot-time marker */
+
+	/* Pause: vCPU threads park on pause_cond while paused. */
+	pthread_mutex_t		pause_lock;
+	pthread_cond_t		pause_cond;
+	bool			paused;
+	int			nr_parked;
 
 	pthread_mutex_t		stop_lock;
 	bool			stopping;
@@ -91,7 +123,10 @@ void *guest_ptr(struct kvm *kvm, u64 gpa, u64 len);
 int guest_read(struct kvm *kvm, u64 gpa, void *buf, u64 len);
 int guest_write(struct kvm *kvm, u64 gpa, const void *buf, u64 len);
 
-int kvm__init(struct kvm *kvm, struct kvm_config *cfg);
+/* Stop request plumbing and buses: no /dev/kvm yet. */
+int kvm__init_early(struct kvm *kvm, struct kvm_config *cfg);
+/* Open /dev/kvm, create the VM, memory, devices; load the kernel. */
+int kvm__init(struct kvm *kvm);
 void kvm__exit(struct kvm *kvm);
 int kvm__irq_line(struct kvm *kvm, int irq, int level);
 /* Add parameters to the guest's command line (devices, before the kernel loads). */

@@ -2,7 +2,6 @@
 #define KVM__TERM_H
 
 #include <pthread.h>
-#include <termios.h>
 
 #include "kvm/util.h"
 
@@ -11,9 +10,10 @@ struct kvm;
 /*
  * The guest console on the host side: stdin/stdout. On a TTY the terminal is
  * put in raw mode (restored on every exit path) and Ctrl-A x quits; on pipes
- * bytes pass through unchanged. The active console device attaches a
- * receiver that takes input bytes; it returns how many it accepted, and calls
- * term__kick() when it has room again.
+ * and files bytes pass through unchanged. The active console device attaches
+ * a receiver that takes input bytes; it returns how many it accepted, and
+ * calls term__kick() when it has room again. Input is handled on the main
+ * thread's event loop (kvm->loop).
  */
 typedef size_t (*term_rx_fn)(void *opaque, const u8 *buf, size_t len);
 
@@ -26,23 +26,26 @@ struct term {
 	int		kick_fd;	/* eventfd: the receiver has room again */
 	int		signal_fd;	/* SIGINT/SIGTERM/SIGHUP */
 	bool		is_tty;
+	bool		in_pollable;	/* false for regular files: read on demand */
+	bool		in_parked;
 	bool		in_eof;
 	bool		saw_escape;
 	pthread_mutex_t	out_lock;
 	term_rx_fn	rx;
+	void		(*sysrq)(void *opaque, u8 key);	/* optional */
 	void		*rx_opaque;
 	u8		pending[TERM_PENDING_MAX];
 	size_t		nr_pending;
 };
 
+/* Set up and register with kvm->loop; the terminal stays cooked until term__start(). */
 int term__init(struct term *t, struct kvm *kvm, int in_fd, int out_fd);
-/* Put a TTY in raw mode; restored at exit. */
 void term__start(struct term *t);
 void term__restore(void);
 void term__attach(struct term *t, term_rx_fn rx, void *opaque);
+/* A console that can deliver a magic SysRq key says how. */
+void term__attach_sysrq(struct term *t, void (*fn)(void *opaque, u8 key));
 void term__write(struct term *t, const void *buf, size_t len);
 void term__kick(struct term *t);
-/* Run the console until the VM stops (main thread). */
-void term__loop(struct term *t);
 
 #endif

@@ -87,6 +87,7 @@ struct virtio_dev_stats {
 	u64	requests;
 	u64	interrupts;
 	u64	bad_chains;
+	u64	bytes;		/* payload moved, as the device counts it */
 };
 
 struct virtio_dev {
