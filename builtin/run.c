@@ -153,11 +153,6 @@ static void run__report(struct kvm *kvm)
 	}
 }
 
-static void run__on_stop(void *opaque, u32 events)
-{
-	/* Nothing to read: the loop ends once kvm__stopping() is true. */
-}
-
 static int run__vm(struct kvm_config *cfg)
 {
 	struct mainloop loop;
@@ -169,7 +164,7 @@ static int run__vm(struct kvm_config *cfg)
 	if (!ret)
 		ret = kvm__init_early(&kvm, cfg);
 	if (!ret)
-		ret = mainloop__add(&loop, kvm.stop_fd, EPOLLIN, run__on_stop, NULL);
+		ret = mainloop__add(&loop, kvm.stop_fd, EPOLLIN, NULL, NULL);
 	if (!ret)
 		ret = term__init(&term, &kvm, STDIN_FILENO, STDOUT_FILENO);
 	if (!ret)

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-extern const struct device_init __start_lkvm_devices[];
-extern const struct device_init __stop_lkvm_devices[];
+extern const struct device_init __start_lkvm_devices[] __attribute__((weak));
+extern const struct device_init __stop_lkvm_devices[] __attribute__((weak));
 
 static int device_init__cmp(const void *a, const void *b)
 {

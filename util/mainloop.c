@@ -70,7 +70,7 @@ void mainloop__run(struct mainloop *l, struct kvm *kvm)
 		for (int i = 0; i < n && !kvm__stopping(kvm); i++) {
 			struct mainloop_watch *w = mainloop__find(l, ev[i].data.fd);
 
-			if (w)
+			if (w && w->fn)
 				w->fn(w->opaque, ev[i].events);
 		}
 	}

@@ -28,7 +28,7 @@ struct mainloop {
 
 int mainloop__init(struct mainloop *l);
 void mainloop__exit(struct mainloop *l);
-/* Watch @fd for @events (EPOLLIN...); events 0 parks the watch. */
+/* Watch @fd for @events (EPOLLIN...); events 0 parks it; @fn NULL only wakes the loop. */
 int mainloop__add(struct mainloop *l, int fd, u32 events, mainloop_fn fn, void *opaque);
 int mainloop__modify(struct mainloop *l, int fd, u32 events);
 void mainloop__remove(struct mainloop *l, int fd);
