@@ -182,7 +182,7 @@ static int control__stop(struct control *c, int slot, const u8 *p, u32 len)
 		return -EINVAL;
 	memcpy(&req, p, sizeof(req));
 	c->waiting[slot] = true;
-	if (req.force || !kvm->power_button || kvm->power_button(kvm)) {
+	if (req.force || !kvm->power_button || kvm->power_button(kvm) < 0) {
 		kvm__request_stop(kvm, KVM_STOP_FORCED, KVM_EXIT_STATUS_FORCED);
 		return 0;
 	}

@@ -221,8 +221,8 @@ static int kvm__load_bzimage(struct kvm *kvm, const struct bzimage *bz)
 int kvm__arch_load_kernel(struct kvm *kvm)
 {
 	struct bzimage bz;
-	size_t size;
-	u8 *data;
+	size_t size = 0;
+	u8 *data = NULL;
 	int ret;
 
 	ret = read_file("kernel", kvm->cfg->kernel_path, &data, &size);

@@ -99,8 +99,10 @@ struct kvm {
 #define KVM_MAX_VIRTIO_DEVS	32
 	struct virtio_dev	*vdevs[KVM_MAX_VIRTIO_DEVS];
 	int			nr_vdevs;
-	int			(*power_button)(struct kvm *kvm);	/* ACPI, if any */
+	/* Press the power button: <0 if the guest cannot get it. */
+	int			(*power_button)(struct kvm *kvm);
 	void			*control;	/* the control socket server */
+	void			*acpi_pm;	/* ACPI fixed hardware (hw/acpi-pm.c) */
 
 	u64			acpi_rsdp;	/* guest address of the RSDP, 0 if none */
 	u64			start_ns;	/* lkvm start, for the boot-time marker */

@@ -1,0 +1,21 @@
+#ifndef X86__FIRMWARE_H
+#define X86__FIRMWARE_H
+
+#include "kvm/util.h"
+
+/*
+ * What the firmware table builders (ACPI, MP table) need to know about the
+ * machine. Kept separate from struct kvm so the builders are pure functions
+ * that unit tests can call on a plain buffer.
+ */
+struct fw_config {
+	unsigned int	nr_cpus;
+};
+
+/*
+ * APIC ids are one byte: CPUs get ids 0..nr_cpus-1, the I/O APIC gets
+ * nr_cpus, and 0xff means "all local APICs".
+ */
+#define FW_MAX_CPUS	254
+
+#endif
