@@ -1,4 +1,5 @@
 # lkvm: make builds ./lkvm (static); make check runs every test layer.
+MAKEFLAGS	+= -r
 CC		?= gcc
 LD		?= ld
 OBJCOPY		?= objcopy
@@ -37,7 +38,7 @@ builtin/version.o: .version-stamp
 	@echo "$(VERSION)" | cmp -s - $@ || echo "$(VERSION)" > $@
 
 # The tiny real-mode BIOS: 16-bit code linked at offset 0 of segment 0xf000.
-x86/bios/bios.elf: x86/bios/bios.S x86/bios/bios.ld include/x86/layout.h
+x86/bios/bios.elf: x86/bios/bios.S x86/bios/bios.ld include/x86/layout.h include/x86/bios.h
 	@echo "  AS16    $@"
 	$(Q)$(CC) -m32 -ffreestanding -nostdlib -Iinclude -c -o x86/bios/bios.o x86/bios/bios.S
 	$(Q)$(LD) -m elf_i386 -T x86/bios/bios.ld -o $@ x86/bios/bios.o
