@@ -37,6 +37,26 @@ static int run__opt_console(const struct option *opt, const char *arg)
 	return -1;
 }
 
+/*
+ * pci (default): virtio-pci with MSI-X, per-queue interrupts, found by every
+ * distro kernel without command-line help. mmio: virtio-mmio, no PCI bus to
+ * enumerate; the devices are announced on the guest command line.
+ */
+static int run__opt_transport(const struct option *opt, const char *arg)
+{
+	enum virtio_transport *t = opt->value;
+
+	if (!strcmp(arg, "pci"))
+		*t = TRANSPORT_PCI;
+	else if (!strcmp(arg, "mmio"))
+		*t = TRANSPORT_MMIO;
+	else {
+		fprintf(stderr, "lkvm: error: unknown transport '%s' (expected pci or mmio)\n", arg);
+		return -1;
+	}
+	return 0;
+}
+
 static int run__opt_boot(const struct option *opt, const char *arg)
 {
 	enum boot_mode *m = opt->value;
@@ -71,6 +91,7 @@ static int run__parse(struct run_args *a, int argc, const char **argv)
 		OPT__INT('c', "cpus", &c->nr_cpus, "n", "number of vCPUs (default 1)", 1, MAX_CPUS),
 		OPT__STRING(0, "name", &c->name, "name", "guest name (default guest-<pid>)"),
 		OPT__CALLBACK(0, "console", &c->console, "serial|virtio", "guest console", run__opt_console),
+		OPT__CALLBACK(0, "transport", &c->transport, "pci|mmio", "virtio transport (default pci)", run__opt_transport),
 		OPT__BOOL(0, "nodefaults", &c->nodefaults, "no default kernel parameters"),
 		OPT__GROUP("Debug options:"),
 		OPT__CALLBACK(0, "boot", &c->boot, "auto|64|legacy", "boot protocol (default auto: 64-bit entry if the kernel has one)", run__opt_boot),

@@ -9,6 +9,7 @@
  * PkgLength-prefixed terms) keep it readable; further objects (a PCI host
  * bridge, virtio-mmio devices) go into dsdt__system_bus().
  */
+#include "hw/pci.h"
 #include "x86/acpi.h"
 #include "x86/layout.h"
 
@@ -303,6 +304,121 @@ static void dsdt__sleep_states(struct aml *a)
 	aml__end(a, pkg);
 }
 
+/* ---- \_SB.PCI0: the PCI host bridge hw/pci.c describes ---- */
+
+#define AML_EISAID_PNP0A03	0x030ad041
+#define ACPI_RES_WORD_ADDR	0x88	/* large items */
+#define ACPI_RES_DWORD_ADDR	0x87
+#define ACPI_RES_IO		0x47	/* small items */
+#define ACPI_RES_END		0x79
+#define ACPI_RES_MEM		0
+#define ACPI_RES_IO_SPACE	1
+#define ACPI_RES_BUS		2
+#define ACPI_RES_PRODUCER_FIXED	0x0c	/* producer, MinFixed, MaxFixed, PosDecode */
+#define ACPI_RES_IO_ENTIRE	0x03
+#define ACPI_RES_MEM_RW		0x01	/* read-write, non-cacheable */
+#define ACPI_PCI0_CRS_LEN	(16 + 8 + 2 * 16 + 26 + 2)
+
+/* Word{BusNumber,IO}(ResourceProducer, MinFixed, MaxFixed, PosDecode, ...) */
+static void aml__res_word(struct aml *a, u8 type, u8 tflags, u16 min, u16 max, u16 len)
+{
+	aml__byte(a, ACPI_RES_WORD_ADDR);
+	aml__le(a, 13, 2);
+	aml__byte(a, type);
+	aml__byte(a, ACPI_RES_PRODUCER_FIXED);
+	aml__byte(a, tflags);
+	aml__le(a, 0, 2);		/* granularity */
+	aml__le(a, min, 2);
+	aml__le(a, max, 2);
+	aml__le(a, 0, 2);		/* translation */
+	aml__le(a, len, 2);
+}
+
+/* DWordMemory(ResourceProducer, PosDecode, MinFixed, MaxFixed, NonCacheable, ReadWrite) */
+static void aml__res_mem32(struct aml *a, u32 base, u32 len)
+{
+	aml__byte(a, ACPI_RES_DWORD_ADDR);
+	aml__le(a, 23, 2);
+	aml__byte(a, ACPI_RES_MEM);
+	aml__byte(a, ACPI_RES_PRODUCER_FIXED);
+	aml__byte(a, ACPI_RES_MEM_RW);
+	aml__le(a, 0, 4);		/* granularity */
+	aml__le(a, base, 4);
+	aml__le(a, base + len - 1, 4);
+	aml__le(a, 0, 4);		/* translation */
+	aml__le(a, len, 4);
+}
+
+/* IO(Decode16, @port, @port, 1, @len) */
+static void aml__res_io(struct aml *a, u16 port, u8 len)
+{
+	aml__byte(a, ACPI_RES_IO);
+	aml__byte(a, 0x01);		/* 16-bit decode */
+	aml__le(a, port, 2);
+	aml__le(a, port, 2);
+	aml__byte(a, 1);
+	aml__byte(a, len);
+}
+
+/* _CRS: bus numbers, the config ports, the I/O windows around them, the BAR window. */
+static void dsdt__pci0_crs(struct aml *a, const struct pci_host_desc *d)
+{
+	size_t buf;
+
+	aml__name(a, "_CRS");
+	buf = aml__begin(a, AML_BUFFER_OP);
+	aml__integer(a, ACPI_PCI0_CRS_LEN);
+	aml__res_word(a, ACPI_RES_BUS, 0, d->bus_first, d->bus_last,
+		      d->bus_last - d->bus_first + 1);
+	aml__res_io(a, d->cfg_port, d->cfg_port_len);
+	for (int i = 0; i < 2; i++)
+		aml__res_word(a, ACPI_RES_IO_SPACE, ACPI_RES_IO_ENTIRE, d->io_base[i],
+			      d->io_base[i] + d->io_len[i] - 1, d->io_len[i]);
+	aml__res_mem32(a, d->mmio_base, d->mmio_size);
+	aml__byte(a, ACPI_RES_END);
+	aml__byte(a, 0);		/* checksum: none */
+	aml__end(a, buf);
+}
+
+/* _PRT: Package { slot << 16 | 0xffff, pin (0 = INTA), 0, GSI } per route. */
+static void dsdt__pci0_prt(struct aml *a, const struct pci_host_desc *d)
+{
+	size_t prt;
+
+	aml__name(a, "_PRT");
+	prt = aml__package(a, d->nr_routes);
+	for (unsigned int i = 0; i < d->nr_routes; i++) {
+		size_t e = aml__package(a, 4);
+
+		aml__integer(a, (u32)d->routes[i].slot << 16 | 0xffff);
+		aml__integer(a, d->routes[i].pin - 1);
+		aml__integer(a, 0);	/* no link device: a GSI, level, active low */
+		aml__integer(a, d->routes[i].irq);
+		aml__end(a, e);
+	}
+	aml__end(a, prt);
+}
+
+/* Device(PCI0): Linux enumerates PCI under ACPI only through a PNP0A03 device. */
+static void dsdt__pci0(struct aml *a, const struct pci_host_desc *d)
+{
+	size_t dev = aml__begin(a, AML_DEVICE_OP);
+
+	aml__namestring(a, "PCI0");
+	aml__name(a, "_HID");
+	aml__byte(a, AML_DWORD_PREFIX);	/* EisaId("PNP0A03") */
+	aml__le(a, AML_EISAID_PNP0A03, 4);
+	aml__name(a, "_UID");
+	aml__integer(a, 0);
+	aml__name(a, "_SEG");
+	aml__integer(a, 0);
+	aml__name(a, "_BBN");
+	aml__integer(a, d->bus_first);
+	dsdt__pci0_crs(a, d);
+	dsdt__pci0_prt(a, d);
+	aml__end(a, dev);
+}
+
 /*
  * \_SB: the system bus. Devices go here: a PCI host bridge
  * (Device(PCI0) with _HID PNP0A03, _CRS, _PRT) and the virtio-mmio devices
@@ -312,6 +428,8 @@ static void dsdt__system_bus(struct aml *a, const struct fw_config *fw)
 {
 	size_t sb = aml__scope(a, "\\_SB_");
 
+	if (fw->pci)
+		dsdt__pci0(a, fw->pci);
 	aml__end(a, sb);
 }
 

@@ -7,6 +7,7 @@
  * pointer only in the first KiB, at 639 KiB and in 0xf0000-0xfffff, so a
  * copy of the floating pointer also goes to the top of the EBDA.
  */
+#include "hw/pci.h"
 #include "kvm/devices.h"
 #include "kvm/kvm.h"
 #include "x86/acpi.h"
@@ -44,7 +45,11 @@ static int firmware__build(struct kvm *kvm, u8 *mem, const struct fw_config *fw)
 
 static int firmware__init(struct kvm *kvm)
 {
-	struct fw_config fw = { .nr_cpus = kvm->cfg->nr_cpus };
+	struct pci_host_desc pci;
+	struct fw_config fw = {
+		.nr_cpus = kvm->cfg->nr_cpus,
+		.pci = pci__describe(kvm, &pci) ? NULL : &pci,
+	};
 	u8 *mem = guest_ptr(kvm, FW_TABLES_ADDR, FW_TABLES_SIZE);
 	int ret;
 

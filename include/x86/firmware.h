@@ -8,8 +8,11 @@
  * machine. Kept separate from struct kvm so the builders are pure functions
  * that unit tests can call on a plain buffer.
  */
+struct pci_host_desc;
+
 struct fw_config {
-	unsigned int	nr_cpus;
+	unsigned int			nr_cpus;
+	const struct pci_host_desc	*pci;	/* hw/pci.h; NULL: no PCI bus */
 };
 
 /*

@@ -89,7 +89,7 @@ static void *control_client(void *arg)
 
 TEST(control_server_survives_garbage)
 {
-	char dir[] = "/tmp/lkvm-unit-XXXXXX";
+	char dir[64] = "/tmp/lkvm-unit-XXXXXX";
 	struct client_result res = { 0 };
 	struct kvm_config cfg = { .name = "unit-guest", .kernel_path = "bzImage",
 				  .ram_mib = 64, .cmdline = (char *)&res };
