@@ -104,6 +104,10 @@ int kvm__init(struct kvm *kvm)
 {
 	int ret;
 
+	ret = kvm__arch_read_kernel(kvm);
+	if (ret)
+		return ret;
+
 	kvm->sys_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (kvm->sys_fd < 0) {
 		ret = -errno;
@@ -141,6 +145,8 @@ int kvm__init(struct kvm *kvm)
 void kvm__exit(struct kvm *kvm)
 {
 	kvm__exit_devices(kvm);
+	free(kvm->kernel_data);
+	kvm->kernel_data = NULL;
 	if (kvm->ram)
 		munmap(kvm->ram, kvm->ram_size);
 	if (kvm->vm_fd >= 0)

@@ -218,19 +218,51 @@ static int kvm__load_bzimage(struct kvm *kvm, const struct bzimage *bz)
 	return mode == BOOT_64 ? kvm__boot_64(kvm, bz, &info) : kvm__boot_legacy(kvm, bz, &info);
 }
 
+/*
+ * Read and check the kernel (and that the initrd is a readable file) before
+ * /dev/kvm is touched, so bad input is reported as such on any machine.
+ */
+int kvm__arch_read_kernel(struct kvm *kvm)
+{
+	const char *initrd = kvm->cfg->initrd_path;
+	struct bzimage bz;
+	struct stat st;
+	int ret;
+
+	ret = read_file("kernel", kvm->cfg->kernel_path, &kvm->kernel_data, &kvm->kernel_size);
+	if (ret)
+		return ret;
+	ret = bzimage__parse(&bz, kvm->kernel_data, kvm->kernel_size, kvm->cfg->kernel_path);
+	if (ret)
+		return ret;
+	if (!initrd)
+		return 0;
+	if (stat(initrd, &st) < 0) {
+		pr_err("cannot open initrd '%s': %s", initrd, strerror(errno));
+		return -ENOENT;
+	}
+	if (!S_ISREG(st.st_mode) || access(initrd, R_OK)) {
+		pr_err("initrd '%s' is not a readable regular file", initrd);
+		return -EINVAL;
+	}
+	if ((u64)st.st_size >= kvm->cfg->ram_mib << 20) {
+		pr_err("initrd '%s' (%llu MiB) is larger than guest memory (%llu MiB); use a larger -m",
+		       initrd, (unsigned long long)st.st_size >> 20,
+		       (unsigned long long)kvm->cfg->ram_mib);
+		return -EFBIG;
+	}
+	return 0;
+}
+
 int kvm__arch_load_kernel(struct kvm *kvm)
 {
 	struct bzimage bz;
-	size_t size = 0;
-	u8 *data = NULL;
 	int ret;
 
-	ret = read_file("kernel", kvm->cfg->kernel_path, &data, &size);
-	if (ret)
-		return ret;
-	ret = bzimage__parse(&bz, data, size, kvm->cfg->kernel_path);
+	ret = bzimage__parse(&bz, kvm->kernel_data, kvm->kernel_size, kvm->cfg->kernel_path);
 	if (!ret)
 		ret = kvm__load_bzimage(kvm, &bz);
-	free(data);
+	free(kvm->kernel_data);
+	kvm->kernel_data = NULL;
 	return ret;
 }

@@ -105,6 +105,8 @@ struct kvm {
 	void			*acpi_pm;	/* ACPI fixed hardware (hw/acpi-pm.c) */
 
 	u64			acpi_rsdp;	/* guest address of the RSDP, 0 if none */
+	u8			*kernel_data;	/* the image, read before /dev/kvm */
+	size_t			kernel_size;
 	u64			start_ns;	/* lkvm start, for the boot-time marker */
 
 	/* Pause: vCPU threads park on pause_cond while paused. */
@@ -139,6 +141,7 @@ bool kvm__stopping(struct kvm *kvm);
 
 /* Architecture hooks (x86/). */
 int kvm__arch_init(struct kvm *kvm);
+int kvm__arch_read_kernel(struct kvm *kvm);
 int kvm__arch_load_kernel(struct kvm *kvm);
 
 #endif
