@@ -3,6 +3,7 @@
  * table listing the processors, the buses, the I/O APIC and how ISA
  * interrupts reach it. Linux uses it when ACPI is off.
  */
+#include "hw/pci.h"
 #include "x86/mptable.h"
 
 #include <errno.h>
@@ -70,15 +71,30 @@ static void mp__cpus(struct mp_writer *w, unsigned int nr_cpus)
 	}
 }
 
-/* Buses, by id. A PCI bus ("PCI   ", id 1) goes here once there is one. */
-static void mp__buses(struct mp_writer *w)
+/*
+ * Buses, by id. Linux matches an MP source bus id against the PCI bus
+ * *number*, so with PCI the PCI bus is id 0 and ISA moves to id 1.
+ */
+static void mp__bus(struct mp_writer *w, u8 id, const char *type)
 {
 	struct mpc_bus *b = mp__entry(w, MP_BUS, sizeof(*b));
 
 	if (!b)
 		return;
-	b->busid = MP_ISA_BUS;
-	memcpy(b->bustype, "ISA   ", sizeof(b->bustype));
+	b->busid = id;
+	memcpy(b->bustype, type, sizeof(b->bustype));
+}
+
+static u8 mp__isa_bus(const struct fw_config *fw)
+{
+	return fw->pci ? MP_PCI_BUS + 1 : MP_ISA_BUS;
+}
+
+static void mp__buses(struct mp_writer *w, const struct fw_config *fw)
+{
+	if (fw->pci)
+		mp__bus(w, MP_PCI_BUS, "PCI   ");
+	mp__bus(w, mp__isa_bus(fw), "ISA   ");
 }
 
 static void mp__ioapic(struct mp_writer *w, u8 id)
@@ -93,49 +109,73 @@ static void mp__ioapic(struct mp_writer *w, u8 id)
 	io->apicaddr = IOAPIC_ADDR;
 }
 
-static void mp__intsrc(struct mp_writer *w, u8 type, u8 irqtype, u8 bus,
-		       u8 busirq, u8 apic, u8 pin)
+static void mp__intsrc_flags(struct mp_writer *w, u8 type, u8 irqtype, u16 flags,
+			     u8 bus, u8 busirq, u8 apic, u8 pin)
 {
 	struct mpc_intsrc *s = mp__entry(w, type, sizeof(*s));
 
 	if (!s)
 		return;
 	s->irqtype = irqtype;
-	s->irqflag = 0;			/* polarity and trigger conform to the bus */
+	s->irqflag = flags;
 	s->srcbus = bus;
 	s->srcbusirq = busirq;
 	s->dstapic = apic;
 	s->dstirq = pin;
 }
 
+/* Polarity and trigger "conform to the bus" (ISA: edge, active high). */
+static void mp__intsrc(struct mp_writer *w, u8 type, u8 irqtype, u8 bus,
+		       u8 busirq, u8 apic, u8 pin)
+{
+	mp__intsrc_flags(w, type, irqtype, 0, bus, busirq, apic, pin);
+}
+
+static bool mp__is_pci_irq(const struct fw_config *fw, u8 irq)
+{
+	for (unsigned int i = 0; fw->pci && i < fw->pci->nr_routes; i++)
+		if (fw->pci->routes[i].irq == irq)
+			return true;
+	return false;
+}
+
 /*
- * I/O interrupt assignments: ISA IRQ n is I/O APIC pin n. PCI interrupts
- * (srcbus = the PCI bus, srcbusirq = device << 2 | INTx, level/low) go
- * after them.
+ * I/O interrupt assignments: ISA IRQ n is I/O APIC pin n (level/low where
+ * a PCI device shares it), then each PCI device's INTx: source bus irq
+ * slot << 2 | (pin - 1), level-triggered, active low.
  */
-static void mp__irqs(struct mp_writer *w, u8 ioapic)
+static void mp__irqs(struct mp_writer *w, const struct fw_config *fw, u8 ioapic)
 {
 	for (u8 irq = 0; irq < MP_ISA_IRQS; irq++)
-		mp__intsrc(w, MP_INTSRC, MP_INT, MP_ISA_BUS, irq, ioapic, irq);
+		mp__intsrc_flags(w, MP_INTSRC, MP_INT,
+				 mp__is_pci_irq(fw, irq) ? MP_IRQ_LEVEL_LOW : 0,
+				 mp__isa_bus(fw), irq, ioapic, irq);
+	for (unsigned int i = 0; fw->pci && i < fw->pci->nr_routes; i++) {
+		const struct pci_irq_route *r = &fw->pci->routes[i];
+
+		mp__intsrc_flags(w, MP_INTSRC, MP_INT, MP_IRQ_LEVEL_LOW, MP_PCI_BUS,
+				 r->slot << 2 | (r->pin - 1), ioapic, r->irq);
+	}
 }
 
 /* Local interrupts of every local APIC: the 8259 on LINT0, NMI on LINT1. */
-static void mp__lints(struct mp_writer *w)
+static void mp__lints(struct mp_writer *w, const struct fw_config *fw)
 {
-	mp__intsrc(w, MP_LINTSRC, MP_EXTINT, MP_ISA_BUS, 0, MP_APIC_ALL, 0);
-	mp__intsrc(w, MP_LINTSRC, MP_NMI, MP_ISA_BUS, 0, MP_APIC_ALL, 1);
+	mp__intsrc(w, MP_LINTSRC, MP_EXTINT, mp__isa_bus(fw), 0, MP_APIC_ALL, 0);
+	mp__intsrc(w, MP_LINTSRC, MP_NMI, mp__isa_bus(fw), 0, MP_APIC_ALL, 1);
 }
 
-static int mp__build_config(struct mpc_table *t, size_t size, unsigned int nr_cpus)
+static int mp__build_config(struct mpc_table *t, size_t size, const struct fw_config *fw)
 {
 	struct mp_writer w = { .p = (u8 *)(t + 1), .end = (u8 *)t + size };
+	unsigned int nr_cpus = fw->nr_cpus;
 	size_t len;
 
 	mp__cpus(&w, nr_cpus);
-	mp__buses(&w);
+	mp__buses(&w, fw);
 	mp__ioapic(&w, nr_cpus);
-	mp__irqs(&w, nr_cpus);
-	mp__lints(&w);
+	mp__irqs(&w, fw, nr_cpus);
+	mp__lints(&w, fw);
 	len = w.p - (u8 *)t;
 	if (w.full || len > 0xffff)
 		return -ENOSPC;
@@ -168,7 +208,7 @@ int mptable__build(void *buf, u64 gpa, size_t size, const struct fw_config *fw,
 	mpf = (struct mpf_intel *)((u8 *)buf + off);
 	t = (struct mpc_table *)(mpf + 1);
 	memset(mpf, 0, sizeof(*mpf) + sizeof(*t));
-	ret = mp__build_config(t, size - off - sizeof(*mpf), fw->nr_cpus);
+	ret = mp__build_config(t, size - off - sizeof(*mpf), fw);
 	if (ret)
 		return ret;
 

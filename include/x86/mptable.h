@@ -88,7 +88,9 @@ struct mpc_intsrc {
 #define MP_EXTINT		3
 
 #define MP_APIC_ALL		0xff
-#define MP_ISA_BUS		0
+#define MP_ISA_BUS		0	/* without PCI; with PCI, ISA is bus 1 */
+#define MP_PCI_BUS		0
+#define MP_IRQ_LEVEL_LOW	0x0f	/* trigger level (3 << 2), polarity low (3) */
 #define MP_ISA_IRQS		16
 
 /*

@@ -1,5 +1,6 @@
 /* MP table builder: floating pointer, configuration table, entry counts. */
 #include "test.h"
+#include "hw/pci.h"
 #include "x86/layout.h"
 #include "x86/mptable.h"
 
@@ -165,4 +166,54 @@ TEST(mptable_too_small_or_bad_config)
 	CHECK_EQ(mp_build(0, MP_BASE, sizeof(mpbuf), &used), -EINVAL);
 	CHECK_EQ(mp_build(FW_MAX_CPUS + 1, MP_BASE, sizeof(mpbuf), &used), -EINVAL);
 	CHECK_EQ(mp_build(FW_MAX_CPUS, MP_BASE, sizeof(mpbuf), &used), 0);
+}
+
+/* With PCI: bus 0 is PCI (Linux matches ids to bus numbers), ISA is 1, INTx listed. */
+TEST(mptable_pci_bus_and_intx_routes)
+{
+	struct pci_host_desc pci = { .nr_routes = 2,
+		.routes = { { .slot = 1, .pin = 1, .irq = 10 }, { .slot = 2, .pin = 1, .irq = 11 } } };
+	struct fw_config fw = { .nr_cpus = 2, .pci = &pci };
+	struct mpf_intel *mpf = (struct mpf_intel *)mpbuf;
+	struct mpc_table *t;
+	size_t used = 0;
+	int pci_bus = -1, isa_bus = -1, pci_ints = 0, level_isa = 0;
+	u8 *p, *end;
+
+	memset(mpbuf, 0, sizeof(mpbuf));
+	CHECK_EQ(mptable__build(mpbuf, MP_BASE, sizeof(mpbuf), &fw, &used), 0);
+	t = (struct mpc_table *)(mpbuf + (mpf->physptr - MP_BASE));
+	CHECK_EQ(sum(t, t->length), 0);
+	p = (u8 *)(t + 1);
+	end = (u8 *)t + t->length;
+	while (p < end) {
+		if (*p == MP_PROCESSOR) {
+			p += sizeof(struct mpc_cpu);
+			continue;
+		}
+		if (*p == MP_BUS) {
+			struct mpc_bus *b = (struct mpc_bus *)p;
+
+			if (!memcmp(b->bustype, "PCI   ", 6))
+				pci_bus = b->busid;
+			if (!memcmp(b->bustype, "ISA   ", 6))
+				isa_bus = b->busid;
+		} else if (*p == MP_INTSRC) {
+			struct mpc_intsrc *s = (struct mpc_intsrc *)p;
+
+			if (s->srcbus == pci_bus && pci_bus >= 0) {
+				pci_ints++;
+				CHECK_EQ(s->irqflag, MP_IRQ_LEVEL_LOW);
+				CHECK(s->srcbusirq == (1 << 2) || s->srcbusirq == (2 << 2));
+				CHECK_EQ(s->dstirq, s->srcbusirq == 4 ? 10 : 11);
+			} else if (s->srcbus == isa_bus && s->irqflag == MP_IRQ_LEVEL_LOW) {
+				level_isa++;
+			}
+		}
+		p += 8;
+	}
+	CHECK_EQ(pci_bus, 0);
+	CHECK_EQ(isa_bus, 1);
+	CHECK_EQ(pci_ints, 2);
+	CHECK_EQ(level_isa, 2);
 }
