@@ -11,7 +11,7 @@ CFLAGS		+= -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
 		   -Wno-missing-field-initializers -fno-strict-aliasing \
 		   -D_GNU_SOURCE -Iinclude -MMD -MP
 LDFLAGS		+= -static -pthread
-LIBS		:= -lfdt
+LIBS		:=
 
 VERSION		:= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 

@@ -13,6 +13,8 @@
 #define STS_OBF		0x01
 #define STS_SYS		0x04
 #define STS_CMD		0x08
+#define STS_UNLOCKED	0x10	/* keyboard not inhibited */
+#define STS_AUXDATA	0x20
 
 struct i8042 {
 	struct bus_dev	data_dev;
@@ -23,12 +25,14 @@ struct i8042 {
 	u8		pending_cmd;	/* a command waiting for its data byte */
 	u8		out;
 	bool		has_out;
+	bool		out_aux;
 };
 
 static void i8042__reply(struct i8042 *k, u8 v)
 {
 	k->out = v;
 	k->has_out = true;
+	k->out_aux = false;
 }
 
 static void i8042__command(struct i8042 *k, u8 cmd)
@@ -65,6 +69,11 @@ static void i8042__data(struct i8042 *k, u8 v)
 		k->ctr = v;
 	else if (cmd == 0xd1 && !(v & 1))
 		kvm__request_stop(k->kvm, KVM_STOP_REBOOT, 0);
+	/* Loopback commands echo at once, so Linux's probe need not time out. */
+	else if (cmd == 0xd2 || cmd == 0xd3) {
+		i8042__reply(k, v);
+		k->out_aux = cmd == 0xd3;
+	}
 	/* Bytes for an absent keyboard or mouse: nobody answers. */
 }
 
@@ -92,7 +101,8 @@ static void i8042__io_cmd(struct bus_dev *dev, struct kvm_cpu *vcpu, u64 addr,
 	if (write)
 		i8042__command(k, bus__get(data, 1));
 	else
-		bus__put(data, len, STS_SYS | (k->has_out ? STS_OBF : 0) |
+		bus__put(data, len, STS_SYS | STS_UNLOCKED | (k->has_out ? STS_OBF : 0) |
+				    (k->has_out && k->out_aux ? STS_AUXDATA : 0) |
 				    (k->pending_cmd ? STS_CMD : 0));
 	pthread_mutex_unlock(&k->lock);
 }

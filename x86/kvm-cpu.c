@@ -72,6 +72,8 @@ static void kvm_cpu__filter_cpuid(struct kvm_cpu *vcpu, struct kvm_cpuid2 *c)
 			e->ebx |= (u32)vcpu->id << 24 | (n & 0xff) << 16;
 			if (n > 1)
 				e->edx |= 1u << 28;	/* HTT: several logical CPUs */
+			/* "Running under a hypervisor": guests then look for KVM's leaves. */
+			e->ecx |= 1u << 31;
 			break;
 		case 4:
 			/* Cores per package, in the cache leaves Intel guests read. */

@@ -202,6 +202,7 @@ struct acpi_madt_lapic_nmi {
 #define ACPI_PM1_TMR			(1u << 0)
 #define ACPI_PM1_GBL			(1u << 5)
 #define ACPI_PM1_PWRBTN			(1u << 8)
+#define ACPI_PM1_RTC			(1u << 10)	/* enable only: we never raise it */
 #define ACPI_PM1_WAK_STS		(1u << 15)
 
 /* PM1 control bits. */
