@@ -1,0 +1,3 @@
+echo LKVM-POWEROFF-NOW
+poweroff -f
+echo LKVM-POWEROFF-RETURNED

@@ -1,0 +1,3 @@
+echo LKVM-REBOOT-NOW
+reboot -f
+echo LKVM-REBOOT-RETURNED

@@ -1,0 +1,3 @@
+# CPU count as seen by the scheduler and by sysfs.
+echo "LKVM-NPROC=$(nproc)"
+echo "LKVM-SYSFS-CPUS=$(ls -d /sys/devices/system/cpu/cpu[0-9]* | wc -l)"

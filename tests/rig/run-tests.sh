@@ -1,0 +1,73 @@
+#!/bin/bash
+# Run the rig test cases (tests/rig/tests/*.sh) in one rig boot.
+# Usage: run-tests.sh [--keep] [--no-cloud] [--verbose] [NAME...]
+#   NAME selects cases: "10-boot-marker", "10" or "boot-marker".
+#   --no-cloud leaves the stock cloud kernel out (its case then skips).
+#   --verbose shows commands and lkvm output of passing cases too.
+# Env: LKVM (default ./lkvm), RIG_LOG (default a new $CACHE/logs/rig-tests-*.log).
+# Ends with 'rig: N passed, N failed' and a non-zero status on any failure.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+. "$here/lib.sh"
+
+rigopts=() cloud=--cloud-guest
+while [ $# -gt 0 ]; do
+	case $1 in
+	--keep) rigopts+=(--keep); shift ;;
+	--no-cloud) cloud=; shift ;;
+	-v|--verbose) export RIG_APPEND="${RIG_APPEND:-} RIG_VERBOSE=1"; shift ;;
+	-h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) break ;;
+	esac
+done
+export LKVM=${LKVM:-$repo/lkvm}
+[ -x "$LKVM" ] || { log "error: $LKVM missing: run make first"; echo "rig: 0 passed, 1 failed"; exit 1; }
+
+# selected FILE NAME...: is case FILE picked by the NAME arguments?
+selected() {
+	local f=$1 n a
+	shift
+	n=$(basename "$f" .sh)
+	[ $# -eq 0 ] && return 0
+	for a in "$@"; do
+		[ "$a" = "$n" ] || [ "$a" = "${n%%-*}" ] || [ "$a" = "${n#*-}" ] && return 0
+	done
+	return 1
+}
+
+tmp=$(mktemp -d /tmp/lkvm-rig-tests.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$tmp/tests" "$tmp/guest-extra/tests"
+total_timeout=120 ncases=0
+for f in "$here"/tests/*.sh; do
+	selected "$f" "$@" || continue
+	cp "$f" "$tmp/tests/"
+	t=$(sed -n 's/^# rig-timeout: *\([0-9]\+\).*/\1/p' "$f" | head -n 1)
+	total_timeout=$((total_timeout + ${t:-60} + 5))
+	ncases=$((ncases + 1))
+done
+[ $ncases -gt 0 ] || die "no case matches: $*"
+
+# One guest-kernel build at a time: guest-kernel.sh wipes its build dir.
+gk=$(flock "$CACHE/guest-kernel.lock" "$here/guest-kernel.sh")
+cp "$here"/guest/*.sh "$tmp/guest-extra/tests/"
+"$here/guest-initramfs.sh" "$tmp/initrd.gz" "$tmp/guest-extra"
+cp "$here/case-lib.sh" "$tmp/case-lib.sh"
+
+mkdir -p "$CACHE/logs"
+logf=${RIG_LOG:-$CACHE/logs/rig-tests-$(date +%Y%m%d-%H%M%S)-$$.log}
+rc=0
+"$here/rig.sh" "${rigopts[@]}" --timeout "$total_timeout" --log "$logf" \
+	--guest-kernel "$gk" --guest-initrd "$tmp/initrd.gz" ${cloud} \
+	"$here/driver.sh" "$tmp/case-lib.sh" "$tmp/tests" || rc=$?
+# The driver prints the summary itself; when the rig died first, make one up
+# so that the unfinished cases count as failures.
+if ! tr -d '\r' <"$logf" | grep -qE '^rig: [0-9]+ passed, [0-9]+ failed'; then
+	p=$(tr -d '\r' <"$logf" | grep -c '^PASS ' || true)
+	s=$(tr -d '\r' <"$logf" | grep -c '^SKIP ' || true)
+	log "rig did not finish (status $rc): unfinished cases count as failed"
+	echo "rig: $p passed, $((ncases - p - s)) failed"
+	[ "$rc" != 0 ] || rc=1
+fi
+exit "$rc"
