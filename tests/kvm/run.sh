@@ -73,7 +73,7 @@ else
 	printf 'lkvm initrd test data\n' >"$T/small.initrd"
 	run hello-64bit 0 "hello from lkvm guest" -- -k "$G/hello.bzImage"
 	run hello-legacy 66 "real mode entry" -- -k "$G/hello.bzImage" --boot=legacy
-	run legacy-e820 66 "e820: 4 entries" -- -k "$G/hello.bzImage" --boot=legacy
+	run legacy-e820 66 "e820: 3 entries" -- -k "$G/hello.bzImage" --boot=legacy
 	run exit-port-status 7 "cmdline:" -- -k "$G/exit-code.bzImage" -p "exit=7"
 	run nodefaults-cmdline 9 "cmdline: exit=9" -- -k "$G/exit-code.bzImage" --nodefaults -p "exit=9"
 	run zeropage 0 "initrd: at" -- -k "$G/zeropage.bzImage" -i "$T/small.initrd" \
@@ -82,7 +82,7 @@ else
 	run zeropage-big-guest 0 "" -- -k "$G/zeropage.bzImage" -m 4096
 	run smp-2 2 "smp: 2 of 2" -- -k "$G/smp.bzImage" -c 2
 	run smp-4 4 "smp: 4 of 4" -- -k "$G/smp.bzImage" -c 4
-	run boot-marker 0 "boot marker" -- -k "$G/hello.bzImage" --debug-boot-time
+	run debug-boot-time 0 "guest ran for" -- -k "$G/hello.bzImage" --debug-boot-time
 fi
 
 echo "kvm: $pass passed, $fail failed, $skip skipped"

@@ -54,13 +54,17 @@ gk=$(flock "$CACHE/guest-kernel.lock" "$here/guest-kernel.sh")
 cp "$here"/guest/*.sh "$tmp/guest-extra/tests/"
 "$here/guest-initramfs.sh" "$tmp/initrd.gz" "$tmp/guest-extra"
 cp "$here/case-lib.sh" "$tmp/case-lib.sh"
+# The tiny-guest KVM tests run inside the rig too (this host may lack KVM).
+mkdir -p "$tmp/kvm"
+cp "$here/../kvm/run.sh" "$tmp/kvm/"
+cp "$here"/../../guest/*.bzImage "$tmp/kvm/" 2>/dev/null || true
 
 mkdir -p "$CACHE/logs"
 logf=${RIG_LOG:-$CACHE/logs/rig-tests-$(date +%Y%m%d-%H%M%S)-$$.log}
 rc=0
 "$here/rig.sh" "${rigopts[@]}" --timeout "$total_timeout" --log "$logf" \
 	--guest-kernel "$gk" --guest-initrd "$tmp/initrd.gz" ${cloud} \
-	"$here/driver.sh" "$tmp/case-lib.sh" "$tmp/tests" || rc=$?
+	"$here/driver.sh" "$tmp/case-lib.sh" "$tmp/tests" "$tmp/kvm" || rc=$?
 # The driver prints the summary itself; when the rig died first, make one up
 # so that the unfinished cases count as failures.
 if ! tr -d '\r' <"$logf" | grep -qE '^rig: [0-9]+ passed, [0-9]+ failed'; then
