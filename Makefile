@@ -63,6 +63,10 @@ include guest/guest.mk
 check: lkvm tests/unit/run-unit guests
 	tests/run-all.sh
 
+# Build lkvm and boot a Linux guest (in the nested rig where needed).
+demo: lkvm
+	tests/rig/demo.sh
+
 check-unit: tests/unit/run-unit
 	tests/unit/run-unit
 
@@ -72,5 +76,5 @@ clean:
 		$(GUEST_CLEAN)
 	find . -name '*.d' -delete
 
-.PHONY: all check check-unit clean FORCE
+.PHONY: all check check-unit demo clean FORCE
 -include $(shell find . -name '*.d' 2>/dev/null)
