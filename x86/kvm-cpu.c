@@ -273,6 +273,56 @@ int kvm_cpu__arch_setup(struct kvm_cpu *vcpu)
 	return ret;
 }
 
+/* Walk the guest's 4-level page tables (no PCID/LA57): virtual to physical. */
+static int x86__translate(struct kvm *kvm, const struct kvm_sregs *s, u64 va, u64 *pa)
+{
+	u64 table = s->cr3 & 0x000ffffffffff000ull;
+
+	if (!(s->cr0 & CR0_PG)) {
+		*pa = va;
+		return 0;
+	}
+	if (!(s->efer & EFER_LMA))
+		return -ENOTSUP;
+	for (int level = 3; level >= 0; level--) {
+		u64 *e = guest_ptr(kvm, table + ((va >> (12 + 9 * level)) & 511) * 8, 8);
+		u64 v;
+
+		if (!e)
+			return -EFAULT;
+		v = *e;
+		if (!(v & PTE_PRESENT))
+			return -ENOENT;
+		if (level && level < 3 && (v & PTE_PS)) {
+			u64 size = 1ull << (12 + 9 * level);
+
+			*pa = (v & 0x000fffffffffe000ull & ~(size - 1)) | (va & (size - 1));
+			return 0;
+		}
+		table = v & 0x000ffffffffff000ull;
+	}
+	*pa = table | (va & 0xfff);
+	return 0;
+}
+
+/* A few words from the top of the guest's stack. */
+static void kvm_cpu__dump_stack(struct kvm_cpu *vcpu, const struct kvm_regs *r,
+				const struct kvm_sregs *s, int fd)
+{
+	u64 pa, *w;
+
+	for (int i = 0; i < 8; i++) {
+		u64 va = r->rsp + i * 8;
+
+		if (x86__translate(vcpu->kvm, s, va, &pa) || !(w = guest_ptr(vcpu->kvm, pa, 8))) {
+			dprintf(fd, "  stack %016llx: (unmapped)\n", (unsigned long long)va);
+			return;
+		}
+		dprintf(fd, "  stack %016llx: %016llx\n", (unsigned long long)va,
+			(unsigned long long)*w);
+	}
+}
+
 void kvm_cpu__arch_dump(struct kvm_cpu *vcpu, int fd)
 {
 	struct kvm_regs r;
@@ -288,4 +338,5 @@ void kvm_cpu__arch_dump(struct kvm_cpu *vcpu, int fd)
 		"  cs %04x (base %llx) ss %04x cr0 %llx cr3 %llx cr4 %llx efer %llx\n",
 		r.rip, r.rsp, r.rflags, r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi, r.rbp,
 		s.cs.selector, s.cs.base, s.ss.selector, s.cr0, s.cr3, s.cr4, s.efer);
+	kvm_cpu__dump_stack(vcpu, &r, &s, fd);
 }
