@@ -4,6 +4,8 @@
 #include "kvm/mainloop.h"
 
 #include <errno.h>
+#include <execinfo.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -34,7 +36,12 @@ void term__restore(void)
 
 static void term__fatal_signal(int sig)
 {
+	void *frames[32];
+	int n = backtrace(frames, 32);
+
 	term__restore();
+	dprintf(STDERR_FILENO, "lkvm: fatal signal %d; backtrace:\n", sig);
+	backtrace_symbols_fd(frames, n, STDERR_FILENO);
 	signal(sig, SIG_DFL);
 	raise(sig);
 }

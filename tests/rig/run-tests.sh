@@ -58,13 +58,17 @@ cp "$here/case-lib.sh" "$tmp/case-lib.sh"
 mkdir -p "$tmp/kvm"
 cp "$here/../kvm/run.sh" "$tmp/kvm/"
 cp "$here"/../../guest/*.bzImage "$tmp/kvm/" 2>/dev/null || true
+# Host-built static helpers the cases use (a pty driver for raw-mode tests).
+mkdir -p "$tmp/tools"
+gcc -static -O2 -o "$tmp/tools/ptyrun" "$here/../tools/ptyrun.c" -lutil ||
+	log "cannot build tests/tools/ptyrun.c; the TTY case will skip"
 
 mkdir -p "$CACHE/logs"
 logf=${RIG_LOG:-$CACHE/logs/rig-tests-$(date +%Y%m%d-%H%M%S)-$$.log}
 rc=0
 "$here/rig.sh" "${rigopts[@]}" --timeout "$total_timeout" --log "$logf" \
 	--guest-kernel "$gk" --guest-initrd "$tmp/initrd.gz" ${cloud} \
-	"$here/driver.sh" "$tmp/case-lib.sh" "$tmp/tests" "$tmp/kvm" || rc=$?
+	"$here/driver.sh" "$tmp/case-lib.sh" "$tmp/tests" "$tmp/kvm" "$tmp/tools" || rc=$?
 # The driver prints the summary itself; when the rig died first, make one up
 # so that the unfinished cases count as failures.
 if ! tr -d '\r' <"$logf" | grep -qE '^rig: [0-9]+ passed, [0-9]+ failed'; then
