@@ -31,21 +31,15 @@ static int cmd_debug(int argc, const char **argv)
 		OPT__STRING('s', "sysrq", &ctx.sysrq, "key", "send magic SysRq <key> to the guest console"),
 		OPT__END(),
 	};
-	int n = parse_options(argc - 1, argv + 1, opts,
-			      "lkvm debug (--name <name> | --all) [--sysrq <key>]");
+	int n = parse_options_noargs(argc, argv, opts, "lkvm debug (--name <name> | --all) [--sysrq <key>]");
 
-	if (n == -2)
-		return 0;
-	if (n != 0) {
-		if (n > 0)
-			fprintf(stderr, "lkvm: error: unexpected argument '%s'\n", argv[1]);
-		return 1;
-	}
+	if (n >= 0)
+		return n;
 	if (ctx.sysrq && strlen(ctx.sysrq) != 1) {
 		fprintf(stderr, "lkvm: error: --sysrq takes one key, e.g. --sysrq t\n");
 		return 1;
 	}
-	return ctl__for_targets(&t, "lkvm debug", debug__one, &ctx) ? 1 : 0;
+	return ctl__for_targets(&t, "debug", debug__one, &ctx) ? 1 : 0;
 }
 
 builtin("debug", cmd_debug, "Dump a guest's registers, or send it SysRq", 7);

@@ -99,15 +99,10 @@ static int cmd_list(int argc, const char **argv)
 		OPT__BOOL(0, "json", &ctx.json, "print JSON"),
 		OPT__END(),
 	};
-	int n = parse_options(argc - 1, argv + 1, opts, "lkvm list [--json]");
+	int n = parse_options_noargs(argc, argv, opts, "lkvm list [--json]");
 
-	if (n == -2)
-		return 0;
-	if (n != 0) {
-		if (n > 0)
-			fprintf(stderr, "lkvm: error: unexpected argument '%s'\n", argv[1]);
-		return 1;
-	}
+	if (n >= 0)
+		return n;
 	if (ctx.json)
 		putchar('[');
 	else

@@ -93,18 +93,12 @@ static int cmd_stop(int argc, const char **argv)
 			 "how long the guest may take to power off (default 10)", 0, 3600),
 		OPT__END(),
 	};
-	int n = parse_options(argc - 1, argv + 1, opts,
-			      "lkvm stop (--name <name> | --all) [--force] [--grace <s>]");
+	int n = parse_options_noargs(argc, argv, opts, "lkvm stop (--name <name> | --all) [--force] [--grace <s>]");
 	int ret;
 
-	if (n == -2)
-		return 0;
-	if (n != 0) {
-		if (n > 0)
-			fprintf(stderr, "lkvm: error: unexpected argument '%s'\n", argv[1]);
-		return 1;
-	}
-	ret = ctl__for_targets(&t, "lkvm stop", stop__one, &ctx);
+	if (n >= 0)
+		return n;
+	ret = ctl__for_targets(&t, "stop", stop__one, &ctx);
 	if (ret)
 		return 1;
 	return ctx.forced ? KVM_EXIT_STATUS_FORCED : 0;

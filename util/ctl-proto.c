@@ -1,5 +1,6 @@
 /* The control protocol, both ends: message framing and the runtime directory. */
 #include "kvm/control.h"
+#include "kvm/parse-options.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -193,7 +194,7 @@ int ctl__for_targets(const struct ctl_target *t, const char *cmd,
 		     int (*fn)(const char *name, void *opaque), void *opaque)
 {
 	if (t->all == !!t->name) {
-		fprintf(stderr, "lkvm: error: %s needs exactly one of --name <name> or --all\n", cmd);
+		fprintf(stderr, "lkvm: error: lkvm %s needs exactly one of --name <name> or --all\n", cmd);
 		return 1;
 	}
 	if (t->all)
@@ -231,4 +232,36 @@ int ctl__simple(const char *name, u16 type, const void *payload, u32 len, bool p
 		fputs(out, stdout);
 	free(out);
 	return 0;
+}
+
+struct target_req {
+	u16	type;
+	bool	print;
+};
+
+static int ctl__target_one(const char *name, void *opaque)
+{
+	struct target_req *r = opaque;
+
+	if (r->print) {
+		printf("%s:\n", name);
+		fflush(stdout);
+	}
+	return ctl__simple(name, r->type, NULL, 0, r->print);
+}
+
+int ctl__target_main(int argc, const char **argv, const char *usage, u16 type, bool print)
+{
+	struct target_req r = { .type = type, .print = print };
+	struct ctl_target t = { 0 };
+	const struct option opts[] = {
+		OPT__STRING('n', "name", &t.name, "name", "the guest"),
+		OPT__BOOL('a', "all", &t.all, "every running guest"),
+		OPT__END(),
+	};
+	int status = parse_options_noargs(argc, argv, opts, usage);
+
+	if (status >= 0)
+		return status;
+	return ctl__for_targets(&t, argv[0], ctl__target_one, &r) ? 1 : 0;
 }

@@ -162,6 +162,18 @@ int parse_options(int argc, const char **argv, const struct option *opts,
 	return kept;
 }
 
+int parse_options_noargs(int argc, const char **argv, const struct option *opts,
+			 const char *usage)
+{
+	int n = parse_options(argc - 1, argv + 1, opts, usage);
+
+	if (n == -2)
+		return 0;
+	if (n > 0)
+		fprintf(stderr, "lkvm: error: unexpected argument '%s'\n", argv[1]);
+	return n ? 1 : -1;
+}
+
 void usage_with_options(int fd, const char *usage, const struct option *opts)
 {
 	dprintf(fd, "usage: %s\n", usage);

@@ -70,6 +70,9 @@ int ctl__for_targets(const struct ctl_target *t, const char *cmd,
 /* Send one request to guest @name and print the reply text; 0 or 1 (error printed). */
 int ctl__simple(const char *name, u16 type, const void *payload, u32 len, bool print);
 
+/* The whole of a "--name X | --all" subcommand sending @type to each guest. */
+int ctl__target_main(int argc, const char **argv, const char *usage, u16 type, bool print);
+
 /* Server side, in lkvm run. */
 int control__init(struct kvm *kvm);
 void control__exit(struct kvm *kvm, const char *reason);

@@ -44,6 +44,13 @@ struct option {
  */
 int parse_options(int argc, const char **argv, const struct option *opts,
 		  const char *usage);
+/*
+ * For commands that take no positional arguments: argv[0] is the command
+ * name. Returns -1 to go on, or the status the command should exit with
+ * (0 after --help, 1 after an error, which was printed).
+ */
+int parse_options_noargs(int argc, const char **argv, const struct option *opts,
+			 const char *usage);
 void usage_with_options(int fd, const char *usage, const struct option *opts);
 
 #endif
