@@ -6,6 +6,9 @@
 #include "kvm/mainloop.h"
 #include "kvm/parse-options.h"
 #include "kvm/term.h"
+#include "virtio/9p.h"
+#include "virtio/blk.h"
+#include "virtio/net.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -30,11 +33,26 @@ static int run__opt_console(const struct option *opt, const char *arg)
 		return 0;
 	}
 	if (!strcmp(arg, "virtio")) {
-		fprintf(stderr, "lkvm: error: --console virtio is not supported yet (virtio devices are not implemented)\n");
-		return -1;
+		*c = CONSOLE_VIRTIO;
+		return 0;
 	}
 	fprintf(stderr, "lkvm: error: unknown console '%s' (expected serial or virtio)\n", arg);
 	return -1;
+}
+
+static int run__opt_disk(const struct option *opt, const char *arg)
+{
+	return blk__add_disk(opt->value, arg);
+}
+
+static int run__opt_9p(const struct option *opt, const char *arg)
+{
+	return p9__add_share(opt->value, arg);
+}
+
+static int run__opt_network(const struct option *opt, const char *arg)
+{
+	return net__add(opt->value, arg);
 }
 
 /*
@@ -54,6 +72,22 @@ static int run__opt_transport(const struct option *opt, const char *arg)
 		fprintf(stderr, "lkvm: error: unknown transport '%s' (expected pci or mmio)\n", arg);
 		return -1;
 	}
+	return 0;
+}
+
+/* -p may be given several times: the parameters add up, in order. */
+static int run__opt_params(const struct option *opt, const char *arg)
+{
+	const char **params = opt->value;
+	char *s;
+
+	if (!*params) {
+		*params = arg;
+		return 0;
+	}
+	if (asprintf(&s, "%s %s", *params, arg) < 0)
+		return -1;
+	*params = s;	/* lives as long as the command: a few bytes, once */
 	return 0;
 }
 
@@ -86,13 +120,16 @@ static int run__parse(struct run_args *a, int argc, const char **argv)
 		OPT__GROUP("Basic options:"),
 		OPT__STRING('k', "kernel", &c->kernel_path, "image", "kernel (bzImage) to boot"),
 		OPT__STRING('i', "initrd", &c->initrd_path, "file", "initial ramdisk"),
-		OPT__STRING('p', "params", &c->params, "params", "kernel command line, appended to the defaults"),
+		OPT__CALLBACK('p', "params", &c->params, "params", "kernel command line, appended to the defaults (repeatable)", run__opt_params),
 		OPT__U64('m', "mem", &c->ram_mib, "MiB", "guest memory in MiB (default 256)", 16, 1 << 20),
 		OPT__INT('c', "cpus", &c->nr_cpus, "n", "number of vCPUs (default 1)", 1, MAX_CPUS),
+		OPT__CALLBACK('d', "disk", c, "image", "virtio-blk disk: file or block device, image[,ro][,direct]; repeatable, the first is root=/dev/vda", run__opt_disk),
+		OPT__CALLBACK('n', "network", c, "mode=user|tap|none[,...]", "virtio-net NIC: mode=user (default), tap [tapif=,vhost=1,script=,host_ip=] or none; guest_mac=, host_mac=, guest_ip=; repeatable", run__opt_network),
+		OPT__CALLBACK(0, "9p", c, "dir[,tag][,ro]", "share a host directory over virtio-9p as mount tag TAG (repeatable; default tag kvm_9p)", run__opt_9p),
 		OPT__STRING(0, "name", &c->name, "name", "guest name (default guest-<pid>)"),
 		OPT__CALLBACK(0, "console", &c->console, "serial|virtio", "guest console", run__opt_console),
 		OPT__CALLBACK(0, "transport", &c->transport, "pci|mmio", "virtio transport (default pci)", run__opt_transport),
-		OPT__BOOL(0, "nodefaults", &c->nodefaults, "no default kernel parameters"),
+		OPT__BOOL(0, "nodefaults", &c->nodefaults, "no default kernel parameters, no default NIC"),
 		OPT__GROUP("Debug options:"),
 		OPT__CALLBACK(0, "boot", &c->boot, "auto|64|legacy", "boot protocol (default auto: 64-bit entry if the kernel has one)", run__opt_boot),
 		OPT__BOOL(0, "debug-boot-time", &c->debug_boot_time, "log the time of guest writes to port 0xf5 and of exit"),
@@ -130,12 +167,23 @@ static const char *run__find_kernel(char *buf, size_t len)
 	return NULL;
 }
 
+/*
+ * Defaults, then what the user gave with -p. With a disk and no root= of
+ * the user's, the first disk is the root filesystem (as in kvmtool).
+ */
 static char *run__cmdline(const struct kvm_config *c)
 {
-	const char *defaults = c->nodefaults ? "" : "console=ttyS0 panic=-1";
 	const char *params = c->params ? c->params : "";
+	const char *root = "";
+	char defaults[128];
 	char *s;
 
+	if (c->nr_disks && !strstr(params, "root="))
+		root = c->disks[0].ro ? " root=/dev/vda ro" : " root=/dev/vda rw";
+	snprintf(defaults, sizeof(defaults), "console=%s panic=-1%s",
+		 c->console == CONSOLE_VIRTIO ? "hvc0" : "ttyS0", root);
+	if (c->nodefaults)
+		defaults[0] = 0;
 	if (asprintf(&s, "%s%s%s", defaults, *defaults && *params ? " " : "", params) < 0)
 		return NULL;
 	return s;
@@ -238,6 +286,8 @@ static int cmd_run(int argc, const char **argv)
 		snprintf(name, sizeof(name), "guest-%d", (int)getpid());
 		a.cfg.name = name;
 	}
+	if (blk__check_disks(&a.cfg) || p9__check_shares(&a.cfg) || net__setup(&a.cfg))
+		return 1;
 	a.cfg.cmdline = run__cmdline(&a.cfg);
 	if (!a.cfg.cmdline)
 		return 1;

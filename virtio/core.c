@@ -427,6 +427,19 @@ static int virtio_dev__epoll_add(struct virtio_dev *vdev, int fd, void *ptr)
 	return epoll_ctl(vdev->epoll_fd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
 }
 
+int virtio_dev__watch_kick(struct virtio_dev *vdev, struct virtio_queue *vq, bool watch)
+{
+	int ret;
+
+	if (watch) {
+		ret = virtio_dev__epoll_add(vdev, vq->kick_fd, vq);
+		return ret == -EEXIST ? 0 : ret;
+	}
+	if (epoll_ctl(vdev->epoll_fd, EPOLL_CTL_DEL, vq->kick_fd, NULL) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
 int virtio_dev__init(struct virtio_dev *vdev, struct kvm *kvm,
 		     const struct virtio_dev_ops *ops, void *priv)
 {

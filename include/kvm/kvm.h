@@ -30,6 +30,46 @@ enum boot_mode {
 	BOOT_LEGACY,	/* 16-bit entry through the built-in BIOS */
 };
 
+/* A disk image given with -d PATH[,ro][,direct] (virtio/blk.c). */
+#define MAX_DISKS	8
+
+struct disk_config {
+	const char	*path;
+	bool		ro;		/* opened read-only, offered as VIRTIO_BLK_F_RO */
+	bool		direct;		/* O_DIRECT: bypass the host page cache */
+};
+
+/* A host directory shared with --9p DIR[,TAG][,ro] (virtio/9p.c). */
+#define MAX_9P_SHARES	8
+
+struct p9_share_config {
+	const char	*path;
+	const char	*tag;		/* the guest's mount source */
+	bool		ro;		/* every mutating request gets EROFS */
+};
+
+/* A NIC given with -n/--network mode=...[,key=value...] (virtio/net.c). */
+#define MAX_NETS	8
+
+enum net_mode {
+	NET_MODE_USER,		/* the user-mode stack in lkvm: the default */
+	NET_MODE_TAP,		/* a host tap device, maybe through vhost-net */
+	NET_MODE_NONE,		/* no NIC at all */
+};
+
+struct net_config {
+	enum net_mode	mode;
+	char		tapif[16];	/* tap to attach or create; set once opened */
+	const char	*script;	/* run with the new tap's name */
+	u8		guest_mac[6];
+	u8		host_mac[6];
+	u32		guest_ip;	/* network order */
+	u32		host_ip;
+	bool		vhost;
+	int		mq;		/* tap queue pairs; 0: one per vCPU */
+	int		tap_fd;		/* opened before the VM starts, or -1 */
+};
+
 /* Everything the user asked for; filled by the builtin, read by the VM. */
 struct kvm_config {
 	const char	*kernel_path;
@@ -44,6 +84,13 @@ struct kvm_config {
 	enum console_type console;
 	enum boot_mode	boot;
 	enum virtio_transport transport;
+	struct disk_config disks[MAX_DISKS];
+	int		nr_disks;
+	struct p9_share_config shares[MAX_9P_SHARES];
+	int		nr_shares;
+	struct net_config nets[MAX_NETS];
+	int		nr_nets;
+	bool		no_net;		/* --network mode=none */
 };
 
 /* Why the VM stopped. */

@@ -144,5 +144,11 @@ int virtio_dev__start_io(struct virtio_dev *vdev);
 void virtio_dev__stop_io(struct virtio_dev *vdev);
 /* Run ops->notify for @vq on the I/O thread (for transports without ioeventfd). */
 void virtio_dev__kick(struct virtio_dev *vdev, struct virtio_queue *vq);
+/*
+ * Hand @vq's kick_fd to someone else (vhost reads it): the I/O thread stops
+ * watching it (@watch false), or takes it back. A kick the I/O thread took
+ * just before still reaches ops->notify.
+ */
+int virtio_dev__watch_kick(struct virtio_dev *vdev, struct virtio_queue *vq, bool watch);
 
 #endif

@@ -52,12 +52,24 @@ done
 # One guest-kernel build at a time: guest-kernel.sh wipes its build dir.
 gk=$(flock "$CACHE/guest-kernel.lock" "$here/guest-kernel.sh")
 cp "$here"/guest/*.sh "$tmp/guest-extra/tests/"
+# nettool (UDP echo, raw frames, timed transfers) for the network cases: in
+# the guest's /bin and, below, in the rig's /files/tools.
+mkdir -p "$tmp/guest-extra/bin" "$tmp/tools"
+gcc -static -O2 -s -o "$tmp/guest-extra/bin/nettool" "$here/../tools/nettool.c" &&
+	cp "$tmp/guest-extra/bin/nettool" "$tmp/tools/" ||
+	log "cannot build tests/tools/nettool.c; the network cases will fail"
 "$here/guest-initramfs.sh" "$tmp/initrd.gz" "$tmp/guest-extra"
 cp "$here/case-lib.sh" "$tmp/case-lib.sh"
 # The tiny-guest KVM tests run inside the rig too (this host may lack KVM).
 mkdir -p "$tmp/kvm"
 cp "$here/../kvm/run.sh" "$tmp/kvm/"
 cp "$here"/../../guest/*.bzImage "$tmp/kvm/" 2>/dev/null || true
+# Disk images for the virtio-blk cases: the guest initramfs as an ext4 root.
+need_pkgs e2fsprogs cpio
+mkdir -p "$tmp/disks" "$tmp/rootfs"
+(cd "$tmp/rootfs" && gzip -dc "$tmp/initrd.gz" | cpio -id --quiet)
+mke2fs -q -F -t ext4 -L lkvmroot -d "$tmp/rootfs" "$tmp/disks/rootfs.ext4" 24M
+rm -rf "$tmp/rootfs"
 # Host-built static helpers the cases use (a pty driver for raw-mode tests).
 mkdir -p "$tmp/tools"
 gcc -static -O2 -o "$tmp/tools/ptyrun" "$here/../tools/ptyrun.c" -lutil ||
@@ -68,7 +80,7 @@ logf=${RIG_LOG:-$CACHE/logs/rig-tests-$(date +%Y%m%d-%H%M%S)-$$.log}
 rc=0
 "$here/rig.sh" "${rigopts[@]}" --timeout "$total_timeout" --log "$logf" \
 	--guest-kernel "$gk" --guest-initrd "$tmp/initrd.gz" ${cloud} \
-	"$here/driver.sh" "$tmp/case-lib.sh" "$tmp/tests" "$tmp/kvm" "$tmp/tools" || rc=$?
+	"$here/driver.sh" "$tmp/case-lib.sh" "$tmp/tests" "$tmp/kvm" "$tmp/tools" "$tmp/disks" || rc=$?
 # The driver prints the summary itself; when the rig died first, make one up
 # so that the unfinished cases count as failures.
 if ! tr -d '\r' <"$logf" | grep -qE '^rig: [0-9]+ passed, [0-9]+ failed'; then

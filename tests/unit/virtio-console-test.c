@@ -1,0 +1,213 @@
+/*
+ * virtio-console and virtio-rng without KVM: the devices come from their
+ * registered initialisers on a fake VM (virtio-mmio), a fake terminal stands
+ * in for stdin/stdout, and the test plays the guest driver.
+ */
+#include <fcntl.h>
+#include <linux/virtio_ids.h>
+#include <sys/eventfd.h>
+
+#include "kvm/irq.h"
+#include "kvm/term.h"
+#include "test.h"
+#include "virtio-fake.h"
+#include "virtq-driver.h"
+
+#define RINGS_RX	0x10000
+#define RINGS_TX	0x14000
+#define BUF		0x20000
+
+struct con_t {
+	struct fake_vm		vm;
+	struct term		term;
+	int			out[2];		/* what the guest printed */
+	struct virtio_dev	*vdev;
+	struct drv_queue	rx, tx;
+};
+
+static bool con_t__init(struct con_t *t, enum console_type console)
+{
+	const struct device_init *init = drv__device("console__init");
+
+	memset(t, 0, sizeof(*t));
+	fake_vm__init(&t->vm, TRANSPORT_MMIO);
+	t->vm.cfg.console = console;
+	CHECK_EQ(pipe2(t->out, O_NONBLOCK), 0);
+	t->term.out_fd = t->out[1];
+	t->term.in_fd = -1;
+	t->term.kick_fd = eventfd(0, EFD_NONBLOCK);
+	pthread_mutex_init(&t->term.out_lock, NULL);
+	t->vm.kvm.term = &t->term;
+	if (!init || init->init(&t->vm.kvm))
+		return false;
+	t->vdev = drv__last_vdev(&t->vm.kvm);
+	if (!t->vdev)
+		return false;
+	t->vdev->guest_features = t->vdev->host_features;
+	drv_queue__init(&t->rx, t->vdev, 0, RINGS_RX);
+	drv_queue__init(&t->tx, t->vdev, 1, RINGS_TX);
+	return true;
+}
+
+static void con_t__exit(struct con_t *t)
+{
+	drv__device("console__init")->exit(&t->vm.kvm);
+	irq__exit(&t->vm.kvm);
+	fake_vm__exit(&t->vm);
+	close(t->out[0]);
+	close(t->out[1]);
+	close(t->term.kick_fd);
+}
+
+static u64 term_kicks(struct con_t *t)
+{
+	u64 n = 0;
+
+	if (read(t->term.kick_fd, &n, sizeof(n)) != sizeof(n))
+		return 0;
+	return n;
+}
+
+static size_t type(struct con_t *t, const char *s)
+{
+	return t->term.rx(t->term.rx_opaque, (const u8 *)s, strlen(s));
+}
+
+static void *gp(struct con_t *t, u64 gpa)
+{
+	return guest_ptr(&t->vm.kvm, gpa, 1);
+}
+
+TEST(console_only_with_console_virtio)
+{
+	struct con_t t;
+
+	CHECK(con_t__init(&t, CONSOLE_SERIAL) == false);
+	CHECK_EQ(t.vm.kvm.nr_vdevs, 0);
+	CHECK(!t.term.rx);
+	fake_vm__exit(&t.vm);
+	close(t.out[0]);
+	close(t.out[1]);
+	close(t.term.kick_fd);
+}
+
+TEST(console_input_waits_for_buffers)
+{
+	struct vring_used_elem e;
+	struct con_t t;
+
+	if (!con_t__init(&t, CONSOLE_VIRTIO))
+		return;
+	CHECK_EQ(t.vdev->ops->device_id, VIRTIO_ID_CONSOLE);
+	CHECK(t.term.rx && t.term.sysrq);
+	/* Before DRIVER_OK, and then without buffers, nothing is taken. */
+	CHECK_EQ(type(&t, "hello"), 0);
+	CHECK_EQ(term_kicks(&t), 0);
+	t.vdev->ops->start(t.vdev);
+	CHECK_EQ(term_kicks(&t), 1);	/* DRIVER_OK: offer it again */
+	CHECK_EQ(type(&t, "hello"), 0);
+	CHECK_EQ(term_kicks(&t), 0);
+	/* A buffer arrives: the terminal is told to offer the input again. */
+	drv_queue__add(&t.rx, &(struct drv_buf){ BUF, 4, true }, 1);
+	drv_queue__kick(&t.rx);
+	CHECK_EQ(term_kicks(&t), 1);
+	CHECK_EQ(type(&t, "hello"), 4);
+	CHECK_EQ(drv_queue__wait(&t.rx, 1), 1);
+	e = drv_queue__used(&t.rx);
+	CHECK_EQ(e.len, 4);
+	CHECK(!memcmp(gp(&t, BUF), "hell", 4));
+	/* Two buffers take the rest across both. */
+	drv_queue__add(&t.rx, &(struct drv_buf){ BUF + 0x100, 2, true }, 1);
+	drv_queue__add(&t.rx, &(struct drv_buf){ BUF + 0x200, 64, true }, 1);
+	drv_queue__kick(&t.rx);
+	CHECK_EQ(term_kicks(&t), 1);
+	CHECK_EQ(type(&t, "o world"), 7);
+	CHECK_EQ(drv_queue__wait(&t.rx, 2), 2);
+	CHECK_EQ(drv_queue__used(&t.rx).len, 2);
+	CHECK_EQ(drv_queue__used(&t.rx).len, 5);
+	CHECK(!memcmp(gp(&t, BUF + 0x100), "o ", 2));
+	CHECK(!memcmp(gp(&t, BUF + 0x200), "world", 5));
+	/* Kicks with nothing waiting do not bother the terminal. */
+	drv_queue__kick(&t.rx);
+	CHECK_EQ(term_kicks(&t), 0);
+	/* After a reset the old driver's buffers are never written. */
+	drv_queue__add(&t.rx, &(struct drv_buf){ BUF + 0x400, 64, true }, 1);
+	t.vdev->ops->reset(t.vdev);
+	CHECK_EQ(type(&t, "x"), 0);
+	CHECK_EQ(*(u8 *)gp(&t, BUF + 0x400), 0);
+	con_t__exit(&t);
+}
+
+TEST(console_output_and_sysrq)
+{
+	char out[64] = { 0 };
+	struct drv_buf bufs[2];
+	struct con_t t;
+
+	if (!con_t__init(&t, CONSOLE_VIRTIO))
+		return;
+	t.vdev->ops->start(t.vdev);
+	memcpy(gp(&t, BUF), "guest ", 6);
+	memcpy(gp(&t, BUF + 0x100), "says hi\n", 8);
+	bufs[0] = (struct drv_buf){ BUF, 6, false };
+	bufs[1] = (struct drv_buf){ BUF + 0x100, 8, false };
+	drv_queue__add(&t.tx, bufs, 2);
+	drv_queue__kick(&t.tx);
+	CHECK_EQ(drv_queue__wait(&t.tx, 1), 1);
+	CHECK_EQ(drv_queue__used(&t.tx).len, 0);
+	CHECK_EQ(read(t.out[0], out, sizeof(out)), 14);
+	CHECK(!strcmp(out, "guest says hi\n"));
+	/* SysRq waits for a buffer, then goes ahead of typed input. */
+	t.term.sysrq(t.term.rx_opaque, 'h');
+	CHECK_EQ(type(&t, "ab"), 0);
+	drv_queue__add(&t.rx, &(struct drv_buf){ BUF + 0x300, 16, true }, 1);
+	drv_queue__kick(&t.rx);
+	CHECK_EQ(drv_queue__wait(&t.rx, 1), 1);
+	CHECK_EQ(drv_queue__used(&t.rx).len, 2);
+	CHECK(!memcmp(gp(&t, BUF + 0x300), "\x0fh", 2));
+	CHECK_EQ(term_kicks(&t), 1);
+	con_t__exit(&t);
+}
+
+TEST(rng_fills_buffers_bounded)
+{
+	const struct device_init *init = drv__device("rng__init");
+	struct drv_buf bufs[3];
+	struct virtio_dev *vdev;
+	struct drv_queue q;
+	struct fake_vm vm;
+	u8 *p;
+	int nonzero = 0;
+
+	fake_vm__init(&vm, TRANSPORT_MMIO);
+	CHECK(init);
+	if (!init || init->init(&vm.kvm))
+		return;
+	vdev = drv__last_vdev(&vm.kvm);
+	CHECK_EQ(vdev->ops->device_id, VIRTIO_ID_RNG);
+	vdev->guest_features = vdev->host_features;
+	drv_queue__init(&q, vdev, 0, 0x10000);
+	drv_queue__add(&q, &(struct drv_buf){ 0x20000, 64, true }, 1);
+	/* 96 KiB asked for: 64 KiB given, the rest untouched. */
+	bufs[0] = (struct drv_buf){ 0x30000, 16, false };
+	bufs[1] = (struct drv_buf){ 0x40000, 0x10000, true };
+	bufs[2] = (struct drv_buf){ 0x50000, 0x8000, true };
+	drv_queue__add(&q, bufs, 3);
+	drv_queue__kick(&q);
+	CHECK_EQ(drv_queue__wait(&q, 2), 2);
+	CHECK_EQ(drv_queue__used(&q).len, 64);
+	CHECK_EQ(drv_queue__used(&q).len, 0x10000);
+	p = guest_ptr(&vm.kvm, 0x20000, 64);
+	for (int i = 0; i < 64; i++)
+		nonzero += p[i] != 0;
+	CHECK(nonzero > 32);
+	p = guest_ptr(&vm.kvm, 0x50000, 0x8000);
+	for (int i = 0; i < 0x8000; i++)
+		if (p[i])
+			nonzero = -1;
+	CHECK(nonzero != -1);
+	CHECK_EQ(vdev->stats.bytes, 64 + 0x10000);
+	init->exit(&vm.kvm);
+	irq__exit(&vm.kvm);
+	fake_vm__exit(&vm);
+}
