@@ -63,6 +63,15 @@ bad bad-boot-mode "boot mode" -- run --boot=uefi
 bad bad-console "console" -- run --console=vga
 bad bad-name "invalid guest name" -- run -k "$G/hello.bzImage" --name ../x
 bad unknown-command "not an lkvm command" -- frobnicate
+head -c 100 /dev/zero >"$T/tiny.img"
+head -c 1000 /dev/zero >"$T/odd.img"
+bad missing-disk "disk" -- run -k "$G/hello.bzImage" -d "$T/nonexistent.img"
+bad directory-disk "directory" -- run -k "$G/hello.bzImage" -d "$T"
+bad tiny-disk "512" -- run -k "$G/hello.bzImage" -d "$T/tiny.img"
+bad odd-size-disk "multiple of 512" -- run -k "$G/hello.bzImage" -d "$T/odd.img"
+bad bad-disk-flag "" -- run -k "$G/hello.bzImage" -d "$T/odd.img,frob"
+bad bad-network "" -- run -k "$G/hello.bzImage" -n mode=carrier-pigeon
+bad missing-9p-dir "" -- run -k "$G/hello.bzImage" --9p "$T/nonexistent,tag"
 bad stop-nobody "no running guest" -- stop --name no-such-guest-$$
 
 # --- tiny guests: need a /dev/kvm that works ---
