@@ -52,6 +52,8 @@ done
 # One guest-kernel build at a time: guest-kernel.sh wipes its build dir.
 gk=$(flock "$CACHE/guest-kernel.lock" "$here/guest-kernel.sh")
 cp "$here"/guest/*.sh "$tmp/guest-extra/tests/"
+# The stock kernel's virtio drivers are modules: the guest loads them itself.
+[ -z "$cloud" ] || "$here/cloud-modules.sh" "$tmp/guest-extra/cloudmods"
 # nettool (UDP echo, raw frames, timed transfers) for the network cases: in
 # the guest's /bin and, below, in the rig's /files/tools.
 mkdir -p "$tmp/guest-extra/bin" "$tmp/tools"
