@@ -30,9 +30,11 @@ lkvm list
 expect_in "$CASE_DIR/cmd.out" NAME
 [ "$(wc -l <"$CASE_DIR/cmd.out")" = 1 ] || fail "list is not empty before any guest"
 
+# One boot at a time: two nested guests booting at once under the TCG rig
+# sometimes stall in the guest's XSAVE setup (see the notes of this case).
 bg alpha counter
-bg beta counter
 wait_counter alpha
+bg beta counter
 wait_counter beta
 
 lkvm list
