@@ -1,0 +1,212 @@
+#!/bin/bash
+# Boot benchmark: lkvm against kvmtool (and QEMU -M microvm when its bundle
+# works) in ONE rig boot (tests/rig/rig.sh), interleaved run by run.
+# Usage: tests/bench/boot.sh [-n RUNS] [--no-kvmtool] [--no-qemu] [--verbose] [--log FILE]
+#   -n RUNS        measured runs per configuration (default 20), after one
+#                  warm-up run that also validates the configuration
+#   --no-kvmtool   leave kvmtool out (otherwise built once and cached)
+#   --no-qemu      leave QEMU out (otherwise the host's qemu-system-x86_64 and
+#                  its shared libraries are copied into the rig)
+#   --verbose      show the warm-up output of every configuration in the log
+#   --log FILE     the rig's serial log (default $CACHE/logs/bench-boot-*.log)
+# Env: LKVM (default ./lkvm), KVMTOOL_TARBALL (default
+# ../shared/peers/kvmtool-b48735e.tar.gz), LKVM_CACHE, BENCH_RIG_SMP (rig
+# vCPUs, default 1: see README), BENCH_STALL (default 240 s), RIG_* of rig.sh.
+# Prints a table: VMM, metric, median, min, max, runs. See tests/bench/README.md.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+. "$repo/tests/rig/lib.sh"
+
+runs=20 use_kvmtool=1 use_qemu=1 verbose=0 logf=''
+usage() { sed -n '4,16p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+while [ $# -gt 0 ]; do
+	case $1 in
+	-n) runs=$2; shift 2 ;;
+	--no-kvmtool) use_kvmtool=0; shift ;;
+	--no-qemu) use_qemu=0; shift ;;
+	-v|--verbose) verbose=1; shift ;;
+	--log) logf=$2; shift 2 ;;
+	-h|--help) usage ;;
+	*) log "unknown argument $1"; usage ;;
+	esac
+done
+case $runs in '' | *[!0-9]* | 0) die "-n needs a positive number" ;; esac
+bench_start=$(date +%s)
+lkvm=${LKVM:-$repo/lkvm}
+hello=$repo/guest/hello.bzImage
+[ -x "$lkvm" ] || die "$lkvm missing: run make first"
+[ -f "$hello" ] || die "$hello missing: run make guests first"
+need_pkgs gcc libc6-dev cpio
+
+work=$(mktemp -d /tmp/lkvm-bench.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+b=$work/bench
+mkdir -p "$b" "$work/initroot/dev"
+
+# The timing helper and the benchmark's /init, both static.
+gcc -static -O2 -Wall -o "$b/runtime" "$here/runtime.c"
+gcc -static -nostdlib -ffreestanding -fno-stack-protector -fno-pie -no-pie -O2 -Wall \
+	-o "$work/initroot/init" "$here/init.c"
+strip "$work/initroot/init"
+mk_cpio "$work/initroot" "$b/initrd.gz"
+# kvmtool reads a whole struct boot_params (4 KiB) before it looks for
+# "HdrS" and takes shorter files for flat binaries: pad the 4080-byte image.
+cp "$hello" "$b/hello.bzImage"
+[ "$(stat -c %s "$b/hello.bzImage")" -ge 4096 ] || truncate -s 4096 "$b/hello.bzImage"
+gk=$(flock "$CACHE/guest-kernel.lock" "$repo/tests/rig/guest-kernel.sh")
+cp "$gk" "$b/bzImage"
+
+# kvmtool: built once from the peer tarball, outside the tree, and cached.
+kt_cache=$CACHE/kvmtool-b48735e
+have_kvmtool=0
+if [ "$use_kvmtool" = 1 ]; then
+	tarball=${KVMTOOL_TARBALL:-$repo/../shared/peers/kvmtool-b48735e.tar.gz}
+	if [ ! -x "$kt_cache/lkvm-static" ] && [ -f "$tarball" ]; then
+		log "building kvmtool from $tarball (once; cached in $kt_cache)"
+		mkdir -p "$kt_cache"
+		src=$(mktemp -d /tmp/kvmtool-build.XXXXXX)
+		tar xzf "$tarball" -C "$src"
+		top=$(dirname "$(find "$src" -maxdepth 2 -name Makefile | head -n 1)")
+		if flock "$kt_cache/.build.lock" make -C "$top" -j2 lkvm-static >"$kt_cache/build.log" 2>&1; then
+			cp "$top/lkvm-static" "$kt_cache/lkvm-static.tmp"
+			mv "$kt_cache/lkvm-static.tmp" "$kt_cache/lkvm-static"
+		else
+			log "kvmtool did not build (see $kt_cache/build.log); measuring without it"
+		fi
+		rm -rf "$src"
+	fi
+	if [ -x "$kt_cache/lkvm-static" ]; then
+		cp "$kt_cache/lkvm-static" "$b/lkvm-static"
+		have_kvmtool=1
+	elif [ ! -f "$tarball" ]; then
+		log "no $tarball: measuring without kvmtool"
+	fi
+fi
+
+# QEMU: the rig has no qemu of its own; copy the host's dynamically linked
+# binary with every library ldd names, its loader and the microvm firmware,
+# and start it through the loader (--library-path), no install needed.
+have_qemu=0
+if [ "$use_qemu" = 1 ]; then
+	qbin=$(command -v qemu-system-x86_64 || true)
+	q=$b/qemu
+	if [ -n "$qbin" ] && mkdir -p "$q/lib" "$q/share" && cp "$qbin" "$q/" &&
+		ldd "$qbin" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }' | xargs -r cp -L -t "$q/lib" &&
+		loader=$(ldd "$qbin" | awk '$1 ~ /^\/.*ld-linux/ { print $1 }') && [ -n "$loader" ] &&
+		cp -L "$loader" "$q/ld-linux-x86-64.so.2"; then
+		for f in bios-microvm.bin linuxboot_dma.bin; do
+			[ -f "/usr/share/qemu/$f" ] && cp -L "/usr/share/qemu/$f" "$q/share/"
+		done
+		if [ -f "$q/share/bios-microvm.bin" ]; then
+			have_qemu=1
+		else
+			log "no /usr/share/qemu/bios-microvm.bin: measuring without QEMU"
+		fi
+	else
+		log "could not bundle qemu-system-x86_64: measuring without QEMU"
+	fi
+	[ "$have_qemu" = 1 ] || rm -rf "$q"
+fi
+
+cat >"$b/config" <<EOF
+RUNS=$runs
+HAVE_KVMTOOL=$have_kvmtool
+HAVE_QEMU=$have_qemu
+VERBOSE=$verbose
+EOF
+
+if [ -z "$logf" ]; then
+	mkdir -p "$CACHE/logs"
+	logf=$CACHE/logs/bench-boot-$(date +%Y%m%d-%H%M%S)-$$.log
+fi
+# A round (6 Linux boots, 5 tiny ones) takes about 15 s in the rig; the cap
+# leaves room for a slow host, not for a wedged rig (others wait for it).
+timeout=$((300 + runs * 45))
+# One rig vCPU: with two, the nested rig wedged for good in 2 of 2 full runs
+# (see README); the -smp given last wins.
+export RIG_QEMU_ARGS="${RIG_QEMU_ARGS:-} -smp ${BENCH_RIG_SMP:-1}"
+log "rig: $runs runs per configuration (kvmtool: $have_kvmtool, qemu: $have_qemu), log $logf"
+: >"$logf"
+rc=0
+"$repo/tests/rig/rig.sh" --quiet --timeout "$timeout" --log "$logf" "$here/boot-inner.sh" "$b" &
+rigpid=$!
+# Progress: the rig's round and warm-up lines, failures and hang reports.
+tail -s 1 -F --pid="$rigpid" "$logf" 2>/dev/null |
+	grep --line-buffered -E '^(BENCH-INFO|BENCH-NOTE|BENCH-HANG|runtime:|RIG-)' |
+	sed -u 's/\r$//' >&2 &
+# Stall guard: the rig prints a line before every run, a few seconds apart.
+# When the nested rig wedges (seen under MTTCG: both TCG threads spinning,
+# nothing on the serial console, the rig's own timeouts never firing), stop
+# it instead of holding the rig lock until --timeout. The clock starts once
+# the rig has booted (waiting for the lock writes nothing).
+stall=${BENCH_STALL:-240}
+while kill -0 "$rigpid" 2>/dev/null; do
+	sleep 10
+	if grep -q RIG-INIT "$logf" 2>/dev/null &&
+		[ $(($(date +%s) - $(stat -c %Y "$logf"))) -gt "$stall" ]; then
+		log "rig stalled: no output for ${stall}s; stopping it (last lines of $logf below)"
+		tr -d '\r' <"$logf" | grep -v '^\[' | tail -n 5 >&2
+		kill -TERM "$rigpid" 2>/dev/null || true
+		break
+	fi
+done
+wait "$rigpid" || rc=$?
+wait || true	# the progress pipeline ends within a second of the rig
+
+# The table, from the BENCH-ROW lines of the serial log.
+metric() {
+	case $1 in
+	baseline:exec-true) echo "fork+exec+exit of busybox true (floor)" ;;
+	lkvm:hello) echo "hello.bzImage 64-bit entry: exec->exit" ;;
+	lkvm:hello-legacy) echo "hello.bzImage 16-bit entry, own BIOS: exec->exit" ;;
+	kvmtool:hello-legacy) echo "hello.bzImage 16-bit entry, own BIOS: exec->exit (*)" ;;
+	qemu:hello-legacy) echo "hello.bzImage 16-bit entry, qboot: exec->exit" ;;
+	lkvm:linux-port) echo "Linux to /init, exit by port 0xf4" ;;
+	lkvm:linux-reboot) echo "Linux to /init, exit by reboot -f" ;;
+	lkvm:linux-poweroff) echo "Linux to /init, exit by poweroff -f (ACPI)" ;;
+	lkvm:linux-reboot-kvmtoolcmdline) echo "Linux to /init, reboot -f, kvmtool's cmdline (**)" ;;
+	kvmtool:linux-reboot-kvmtoolcmdline) echo "Linux to /init, reboot -f, kvmtool's cmdline (**)" ;;
+	qemu:linux-port) echo "Linux to /init, exit by isa-debug-exit 0xf4" ;;
+	*) echo "$1" ;;
+	esac
+}
+clean=$(tr -d '\r' <"$logf")
+echo
+echo "== lkvm boot benchmark, $(date '+%Y-%m-%d %H:%M'), lkvm $(git -C "$repo" describe --always --dirty 2>/dev/null || echo '?')"
+printf '%s\n' "$clean" | sed -n 's/^BENCH-INFO //p' | grep -v '^round ' | sed 's/^/# /'
+printf '%-8s %-52s %9s %9s %9s %6s\n' VMM metric median min max runs
+printf '%s\n' "$clean" | sed -n 's/^BENCH-ROW //p' | while read -r label rest; do
+	vmm=${label%%:*}
+	[ "$vmm" = baseline ] && vmm=-
+	m=$(metric "$label")
+	declare -A f=()
+	for kv in $rest; do f[${kv%%=*}]=${kv#*=}; done
+	if [ "${f[ok]:-0}" = 0 ]; then
+		printf '%-8s %-52s %9s %9s %9s %6s\n' "$vmm" "$m" - - - "0/${f[runs]:-0}"
+		continue
+	fi
+	printf '%-8s %-52s %9s %9s %9s %6s\n' "$vmm" "$m (ms)" "${f[ms_med]}" "${f[ms_min]}" "${f[ms_max]}" "${f[ok]}/${f[runs]}"
+	printf '%-8s %-52s %9s %9s %9s %6s\n' "$vmm" "  peak RSS, ru_maxrss (MiB)" \
+		"$(awk -v k="${f[rss_med]}" 'BEGIN { printf "%.1f", k / 1024 }')" \
+		"$(awk -v k="${f[rss_min]}" 'BEGIN { printf "%.1f", k / 1024 }')" \
+		"$(awk -v k="${f[rss_max]}" 'BEGIN { printf "%.1f", k / 1024 }')" "${f[ok]}/${f[runs]}"
+	[ -z "${f[val_med]:-}" ] ||
+		printf '%-8s %-52s %9s %9s %9s %6s\n' "$vmm" "  guest clock at /init (ms, in-guest)" \
+			"${f[val_med]}" "${f[val_min]}" "${f[val_max]}" "${f[ok]}/${f[runs]}"
+done
+echo "(*) kvmtool has no exit port: it runs with --debug-ioport, which ends it at the"
+echo "    guest's write to the unhandled port 0xf4 (and dumps registers)."
+echo "(**) kvmtool's default command line (noapic noacpi pci=conf1 reboot=k panic=1"
+echo "    i8042.direct=1 i8042.dumbkbd=1 i8042.nopnp=1 earlyprintk=serial i8042.noaux=1"
+echo "    console=ttyS0 root=/dev/vda rw) plus 'quiet'; the other Linux rows boot"
+echo "    'console=ttyS0 panic=-1 quiet' (lkvm's default plus 'quiet')."
+echo "Linux rows: wall time from fork to VMM exit; 'guest clock' is the guest's"
+echo "CLOCK_MONOTONIC when /init ran (kernel timekeeping start to /init)."
+echo "Guest memory: 64 MiB (hello), 128 MiB (Linux); 1 vCPU everywhere."
+notes=$(printf '%s\n' "$clean" | sed -n 's/^BENCH-NOTE //p')
+[ -z "$notes" ] || printf '%s\n' "$notes" | sed 's/^/note: /'
+echo "Commands (inside the rig, /files/bench = the staged files):"
+printf '%s\n' "$clean" | sed -n 's/^BENCH-CMD /  /p'
+echo "bench took $(($(date +%s) - bench_start)) s (rig status $rc), serial log $logf"
+exit "$rc"
