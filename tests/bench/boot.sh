@@ -2,6 +2,7 @@
 # Boot benchmark: lkvm against kvmtool (and QEMU -M microvm when its bundle
 # works) in ONE rig boot (tests/rig/rig.sh), interleaved run by run.
 # Usage: tests/bench/boot.sh [-n RUNS] [--no-kvmtool] [--no-qemu] [--verbose] [--log FILE]
+#        tests/bench/boot.sh --report LOG
 #   -n RUNS        measured runs per configuration (default 20), after one
 #                  warm-up run that also validates the configuration
 #   --no-kvmtool   leave kvmtool out (otherwise built once and cached)
@@ -9,6 +10,7 @@
 #                  its shared libraries are copied into the rig)
 #   --verbose      show the warm-up output of every configuration in the log
 #   --log FILE     the rig's serial log (default $CACHE/logs/bench-boot-*.log)
+#   --report LOG   only print the table of an earlier run's serial log
 # Env: LKVM (default ./lkvm), KVMTOOL_TARBALL (default
 # ../shared/peers/kvmtool-b48735e.tar.gz), LKVM_CACHE, BENCH_RIG_SMP (rig
 # vCPUs, default 1: see README), BENCH_STALL (default 240 s), RIG_* of rig.sh.
@@ -18,8 +20,70 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 . "$repo/tests/rig/lib.sh"
 
+# The table, from the BENCH-ROW lines of the serial log.
+metric() {
+	case $1 in
+	baseline:exec-true) echo "fork+exec+exit of busybox true (floor)" ;;
+	lkvm:hello) echo "hello.bzImage 64-bit entry: exec->exit" ;;
+	lkvm:hello-legacy) echo "hello.bzImage 16-bit entry, own BIOS: exec->exit" ;;
+	kvmtool:hello-legacy) echo "hello.bzImage 16-bit entry, own BIOS: exec->exit (*)" ;;
+	qemu:hello-legacy) echo "hello.bzImage 16-bit entry, qboot: exec->exit" ;;
+	lkvm:linux-port) echo "Linux to /init, exit by port 0xf4" ;;
+	lkvm:linux-reboot) echo "Linux to /init, exit by reboot -f" ;;
+	lkvm:linux-poweroff) echo "Linux to /init, exit by poweroff -f (ACPI)" ;;
+	lkvm:linux-reboot-kvmtoolcmdline) echo "Linux to /init, reboot -f, kvmtool's cmdline (**)" ;;
+	kvmtool:linux-reboot-kvmtoolcmdline) echo "Linux to /init, reboot -f, kvmtool's cmdline (**)" ;;
+	qemu:linux-port) echo "Linux to /init, exit by isa-debug-exit 0xf4" ;;
+	*) echo "$1" ;;
+	esac
+}
+# report LOG: the table, notes and commands from a rig serial log.
+report() {
+	clean=$(tr -d '\r' <"$1")
+	echo
+	echo "== lkvm boot benchmark, $(date -r "$1" '+%Y-%m-%d %H:%M'), tree $(git -C "$repo" describe --always --dirty 2>/dev/null || echo '?')"
+	printf '%s\n' "$clean" | sed -n 's/^BENCH-INFO //p' | grep -v '^round ' | sed 's/^/# /'
+	printf '%-8s %-58s %9s %9s %9s %6s\n' VMM metric median min max runs
+	printf '%s\n' "$clean" | sed -n 's/^BENCH-ROW //p' | while read -r label rest; do
+		vmm=${label%%:*}
+		[ "$vmm" = baseline ] && vmm=-
+		m=$(metric "$label")
+		declare -A f=()
+		for kv in $rest; do f[${kv%%=*}]=${kv#*=}; done
+		if [ "${f[ok]:-0}" = 0 ]; then
+			printf '%-8s %-58s %9s %9s %9s %6s\n' "$vmm" "$m" - - - "0/${f[runs]:-0}"
+			continue
+		fi
+		printf '%-8s %-58s %9s %9s %9s %6s\n' "$vmm" "$m (ms)" "${f[ms_med]}" "${f[ms_min]}" "${f[ms_max]}" "${f[ok]}/${f[runs]}"
+		printf '%-8s %-58s %9s %9s %9s %6s\n' "$vmm" "  peak RSS, ru_maxrss (MiB)" \
+			"$(awk -v k="${f[rss_med]}" 'BEGIN { printf "%.1f", k / 1024 }')" \
+			"$(awk -v k="${f[rss_min]}" 'BEGIN { printf "%.1f", k / 1024 }')" \
+			"$(awk -v k="${f[rss_max]}" 'BEGIN { printf "%.1f", k / 1024 }')" "${f[ok]}/${f[runs]}"
+		[ -z "${f[val_med]:-}" ] ||
+			printf '%-8s %-58s %9s %9s %9s %6s\n' "$vmm" "  guest clock at /init (ms, in-guest)" \
+				"${f[val_med]}" "${f[val_min]}" "${f[val_max]}" "${f[ok]}/${f[runs]}"
+	done
+	echo "(*) kvmtool has no exit port: it runs with --debug-ioport, which ends it at the"
+	echo "    guest's write to the unhandled port 0xf4 (and dumps registers)."
+	echo "(**) kvmtool's default command line (noapic noacpi pci=conf1 reboot=k panic=1"
+	echo "    i8042.direct=1 i8042.dumbkbd=1 i8042.nopnp=1 earlyprintk=serial i8042.noaux=1"
+	echo "    console=ttyS0 root=/dev/vda rw) plus 'quiet'; the other Linux rows boot"
+	echo "    'console=ttyS0 panic=-1 quiet' (lkvm's default plus 'quiet')."
+	echo "Linux rows: wall time from fork to VMM exit; 'guest clock' is the guest's"
+	echo "CLOCK_MONOTONIC when /init ran (kernel timekeeping start to /init)."
+	echo "Guest memory: 64 MiB (hello), 128 MiB (Linux); 1 vCPU everywhere."
+	notes=$(printf '%s\n' "$clean" | sed -n 's/^BENCH-NOTE //p')
+	[ -z "$notes" ] || printf '%s\n' "$notes" | sed 's/^/note: /'
+	echo "Commands (inside the rig, /files/bench = the staged files):"
+	printf '%s\n' "$clean" | sed -n 's/^BENCH-CMD /  /p'
+	dm=$(printf '%s\n' "$clean" | sed -n 's/^BENCH-DMESG *//p')
+	[ -z "$dm" ] || { echo "Rig kernel messages during the runs (count, message):"; printf '%s\n' "$dm" | sed 's/^/  /'; }
+	hang=$(printf '%s\n' "$clean" | grep '^BENCH-HANG' || true)
+	[ -z "$hang" ] || { echo "Hung runs:"; printf '%s\n' "$hang" | sed 's/^BENCH-HANG/ /'; }
+}
+
 runs=20 use_kvmtool=1 use_qemu=1 verbose=0 logf=''
-usage() { sed -n '4,16p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '4,17p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case $1 in
 	-n) runs=$2; shift 2 ;;
@@ -27,6 +91,7 @@ while [ $# -gt 0 ]; do
 	--no-qemu) use_qemu=0; shift ;;
 	-v|--verbose) verbose=1; shift ;;
 	--log) logf=$2; shift 2 ;;
+	--report) report "$2"; exit 0 ;;
 	-h|--help) usage ;;
 	*) log "unknown argument $1"; usage ;;
 	esac
@@ -154,59 +219,6 @@ done
 wait "$rigpid" || rc=$?
 wait || true	# the progress pipeline ends within a second of the rig
 
-# The table, from the BENCH-ROW lines of the serial log.
-metric() {
-	case $1 in
-	baseline:exec-true) echo "fork+exec+exit of busybox true (floor)" ;;
-	lkvm:hello) echo "hello.bzImage 64-bit entry: exec->exit" ;;
-	lkvm:hello-legacy) echo "hello.bzImage 16-bit entry, own BIOS: exec->exit" ;;
-	kvmtool:hello-legacy) echo "hello.bzImage 16-bit entry, own BIOS: exec->exit (*)" ;;
-	qemu:hello-legacy) echo "hello.bzImage 16-bit entry, qboot: exec->exit" ;;
-	lkvm:linux-port) echo "Linux to /init, exit by port 0xf4" ;;
-	lkvm:linux-reboot) echo "Linux to /init, exit by reboot -f" ;;
-	lkvm:linux-poweroff) echo "Linux to /init, exit by poweroff -f (ACPI)" ;;
-	lkvm:linux-reboot-kvmtoolcmdline) echo "Linux to /init, reboot -f, kvmtool's cmdline (**)" ;;
-	kvmtool:linux-reboot-kvmtoolcmdline) echo "Linux to /init, reboot -f, kvmtool's cmdline (**)" ;;
-	qemu:linux-port) echo "Linux to /init, exit by isa-debug-exit 0xf4" ;;
-	*) echo "$1" ;;
-	esac
-}
-clean=$(tr -d '\r' <"$logf")
-echo
-echo "== lkvm boot benchmark, $(date '+%Y-%m-%d %H:%M'), lkvm $(git -C "$repo" describe --always --dirty 2>/dev/null || echo '?')"
-printf '%s\n' "$clean" | sed -n 's/^BENCH-INFO //p' | grep -v '^round ' | sed 's/^/# /'
-printf '%-8s %-52s %9s %9s %9s %6s\n' VMM metric median min max runs
-printf '%s\n' "$clean" | sed -n 's/^BENCH-ROW //p' | while read -r label rest; do
-	vmm=${label%%:*}
-	[ "$vmm" = baseline ] && vmm=-
-	m=$(metric "$label")
-	declare -A f=()
-	for kv in $rest; do f[${kv%%=*}]=${kv#*=}; done
-	if [ "${f[ok]:-0}" = 0 ]; then
-		printf '%-8s %-52s %9s %9s %9s %6s\n' "$vmm" "$m" - - - "0/${f[runs]:-0}"
-		continue
-	fi
-	printf '%-8s %-52s %9s %9s %9s %6s\n' "$vmm" "$m (ms)" "${f[ms_med]}" "${f[ms_min]}" "${f[ms_max]}" "${f[ok]}/${f[runs]}"
-	printf '%-8s %-52s %9s %9s %9s %6s\n' "$vmm" "  peak RSS, ru_maxrss (MiB)" \
-		"$(awk -v k="${f[rss_med]}" 'BEGIN { printf "%.1f", k / 1024 }')" \
-		"$(awk -v k="${f[rss_min]}" 'BEGIN { printf "%.1f", k / 1024 }')" \
-		"$(awk -v k="${f[rss_max]}" 'BEGIN { printf "%.1f", k / 1024 }')" "${f[ok]}/${f[runs]}"
-	[ -z "${f[val_med]:-}" ] ||
-		printf '%-8s %-52s %9s %9s %9s %6s\n' "$vmm" "  guest clock at /init (ms, in-guest)" \
-			"${f[val_med]}" "${f[val_min]}" "${f[val_max]}" "${f[ok]}/${f[runs]}"
-done
-echo "(*) kvmtool has no exit port: it runs with --debug-ioport, which ends it at the"
-echo "    guest's write to the unhandled port 0xf4 (and dumps registers)."
-echo "(**) kvmtool's default command line (noapic noacpi pci=conf1 reboot=k panic=1"
-echo "    i8042.direct=1 i8042.dumbkbd=1 i8042.nopnp=1 earlyprintk=serial i8042.noaux=1"
-echo "    console=ttyS0 root=/dev/vda rw) plus 'quiet'; the other Linux rows boot"
-echo "    'console=ttyS0 panic=-1 quiet' (lkvm's default plus 'quiet')."
-echo "Linux rows: wall time from fork to VMM exit; 'guest clock' is the guest's"
-echo "CLOCK_MONOTONIC when /init ran (kernel timekeeping start to /init)."
-echo "Guest memory: 64 MiB (hello), 128 MiB (Linux); 1 vCPU everywhere."
-notes=$(printf '%s\n' "$clean" | sed -n 's/^BENCH-NOTE //p')
-[ -z "$notes" ] || printf '%s\n' "$notes" | sed 's/^/note: /'
-echo "Commands (inside the rig, /files/bench = the staged files):"
-printf '%s\n' "$clean" | sed -n 's/^BENCH-CMD /  /p'
+report "$logf"
 echo "bench took $(($(date +%s) - bench_start)) s (rig status $rc), serial log $logf"
 exit "$rc"

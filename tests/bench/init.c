@@ -9,6 +9,10 @@
  *   bench_exit=reboot    reboot(2) RESTART, i.e. `reboot -f`
  *   bench_exit=poweroff  reboot(2) POWER_OFF, i.e. `poweroff -f` (ACPI S5)
  * (the kernel hands unknown name=value parameters to init's environment).
+ * Before that it writes 1 to port 0xf5, lkvm's boot-time marker: with
+ * `lkvm run --debug-boot-time` lkvm logs when /init got there, and "guest ran
+ * for" at the end, which splits the exit path from the boot. (kvmtool and
+ * QEMU ignore the port.)
  * Without libc, so that the initramfs stays a few KiB and nothing but the
  * kernel runs between its start and /init.
  * Build: gcc -static -nostdlib -ffreestanding -fno-stack-protector -O2 -o init init.c
@@ -80,7 +84,7 @@ __attribute__((used)) void bench_main(long *sp)
 	long argc = sp[0];
 	char **envp = (char **)(sp + 1 + argc + 1);
 	const char *how = "port";
-	int fd;
+	int fd, port;
 
 	for (; *envp; envp++)
 		if (prefix(*envp, "bench_exit="))
@@ -92,6 +96,12 @@ __attribute__((used)) void bench_main(long *sp)
 		sys(__NR_dup2, fd, 1, 0, 0, 0);
 	say("BENCH-INIT-REACHED");
 	say_uptime();
+	port = sys(__NR_open, (long)"/dev/port", 01 /* O_WRONLY */, 0, 0, 0);
+	if (port >= 0) {
+		unsigned char one = 1;
+
+		sys(__NR_pwrite64, port, (long)&one, 1, 0xf5, 0);
+	}
 	if (streq(how, "reboot")) {
 		sys(__NR_reboot, LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2,
 		    LINUX_REBOOT_CMD_RESTART, 0, 0);
@@ -101,9 +111,8 @@ __attribute__((used)) void bench_main(long *sp)
 	} else {
 		unsigned char v = 0;
 
-		fd = sys(__NR_open, (long)"/dev/port", 01 /* O_WRONLY */, 0, 0, 0);
-		if (fd >= 0)
-			sys(__NR_pwrite64, fd, (long)&v, 1, 0xf4, 0);
+		if (port >= 0)
+			sys(__NR_pwrite64, port, (long)&v, 1, 0xf4, 0);
 	}
 	say("BENCH-INIT-STILL-RUNNING\n");
 	hang();
