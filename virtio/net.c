@@ -90,7 +90,9 @@ struct net_queue {
 	bool			rx_running;
 	int			rx_wake_fd;	/* receive buffers were posted */
 	int			rx_stop_fd;
+	bool			attached;	/* the tap hands this queue frames */
 	struct vhost_net	*vhost;
+	bool			vhost_running;
 };
 
 struct net_dev {
@@ -536,13 +538,67 @@ static void net__tap_stop_rx(struct net_queue *q)
 	q->rx_running = false;
 }
 
-/* The driver uses pairs [0, @pairs): the tap hands frames to those queues only. */
-static void net__set_pairs(struct net_dev *n, u16 pairs)
+/* ---- queue pairs ---- */
+
+static int net__tap_attach(struct net_dev *n, struct net_queue *q, bool on)
 {
+	int ret;
+
+	if (n->nr_pairs == 1 || q->attached == on)
+		return 0;
+	ret = tap__enable_queue(q->tap_fd, on);
+	if (!ret)
+		q->attached = on;
+	return ret;
+}
+
+/* Serve pair @q: its tap queue attached, its vhost-net or receive thread running. */
+static int net__pair_on(struct net_dev *n, struct net_queue *q)
+{
+	int ret = net__tap_attach(n, q, true);
+
+	if (ret || !q->rx->ready || !q->tx->ready)
+		return ret;
+	if (n->vhost_on && !q->vhost_running) {
+		ret = vhost_net__start(q->vhost, &n->vdev, 2 * q->index, q->tap_fd);
+		q->vhost_running = !ret;
+	} else if (!n->vhost_on && n->started) {
+		ret = net__tap_start_rx(q);
+	}
+	return ret;
+}
+
+/* Stop serving pair @q (@detach: and take its tap queue away). */
+static void net__pair_off(struct net_dev *n, struct net_queue *q, bool detach)
+{
+	if (q->vhost_running)
+		vhost_net__stop(q->vhost);
+	q->vhost_running = false;
+	net__tap_stop_rx(q);
+	if (detach)
+		net__tap_attach(n, q, false);
+}
+
+/*
+ * The driver uses pairs [0, @pairs): only their tap queues get frames.
+ * 0, or -errno with the pairs in use as they were.
+ */
+static int net__set_pairs(struct net_dev *n, u16 pairs)
+{
+	int ret = 0;
+	u16 i;
+
+	for (i = 0; i < pairs && !ret; i++)
+		ret = net__pair_on(n, &n->q[i]);
+	if (ret) {
+		while (i-- > n->active)
+			net__pair_off(n, &n->q[i], true);
+		return ret;
+	}
+	for (; i < n->nr_pairs; i++)
+		net__pair_off(n, &n->q[i], true);
 	n->active = pairs;
-	for (u16 i = 0; i < n->nr_pairs && n->nr_pairs > 1; i++)
-		if (tap__enable_queue(n->q[i].tap_fd, i < pairs) && i < pairs)
-			pr_warn("virtio-net %d: cannot attach tap queue %u", n->index, i);
+	return 0;
 }
 
 /* ---- the transmit side ---- */
@@ -600,8 +656,11 @@ static void net__ctrl(struct net_dev *n)
 		    h.class == VIRTIO_NET_CTRL_MQ && h.cmd == VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET &&
 		    virtio_req__read(req, sizeof(h), &mq, sizeof(mq)) == sizeof(mq) &&
 		    mq.virtqueue_pairs >= 1 && mq.virtqueue_pairs <= n->nr_pairs) {
-			net__set_pairs(n, mq.virtqueue_pairs);
-			status = VIRTIO_NET_OK;
+			if (!net__set_pairs(n, mq.virtqueue_pairs))
+				status = VIRTIO_NET_OK;
+			else
+				pr_warn("virtio-net %d: cannot use %u queue pairs", n->index,
+					mq.virtqueue_pairs);
 		}
 		virtq__push(n->ctrl, req, virtio_req__write(req, 0, &status, 1));
 		pushed = true;
@@ -636,32 +695,18 @@ static void net__notify(struct virtio_dev *vdev, struct virtio_queue *vq)
 
 /* ---- device lifecycle ---- */
 
-static void net__stop_vhost(struct net_dev *n)
+/* vhost-net would not start: lkvm's data path from now on. */
+static void net__vhost_fallback(struct net_dev *n, int err)
 {
-	for (u16 i = 0; i < n->nr_pairs; i++)
-		if (n->q[i].vhost)
-			vhost_net__stop(n->q[i].vhost);
-}
-
-/* Every pair to vhost-net, or none: 0, or -errno after undoing. */
-static int net__start_vhost(struct net_dev *n)
-{
-	int ret = 0;
-
-	for (u16 i = 0; i < n->nr_pairs && !ret; i++)
-		if (n->q[i].rx->ready && n->q[i].tx->ready)
-			ret = vhost_net__start(n->q[i].vhost, &n->vdev, 2 * i, n->q[i].tap_fd);
-	if (!ret)
-		return 0;
-	net__stop_vhost(n);
 	pr_warn("virtio-net %d: vhost-net did not start (%s); using lkvm's data path",
-		n->index, strerror(-ret));
+		n->index, strerror(-err));
 	for (u16 i = 0; i < n->nr_pairs; i++) {
+		net__pair_off(n, &n->q[i], false);
 		vhost_net__close(n->q[i].vhost);
 		n->q[i].vhost = NULL;
 	}
+	n->active = 0;
 	__atomic_store_n(&n->vhost_on, false, __ATOMIC_RELEASE);
-	return ret;
 }
 
 static void net__set_started(struct net_dev *n, bool started)
@@ -696,21 +741,24 @@ static int net__start(struct virtio_dev *vdev)
 
 	n->mrg = virtio_dev__has_feature(vdev, VIRTIO_NET_F_MRG_RXBUF);
 	n->guest_csum = virtio_dev__has_feature(vdev, VIRTIO_NET_F_GUEST_CSUM);
-	/* Until the driver says otherwise (VIRTIO_NET_CTRL_MQ), pair 0 only. */
-	net__set_pairs(n, 1);
-	if (!n->user && tap__set_offload(n->q[0].tap_fd, vdev->guest_features))
-		pr_warn("virtio-net %d: tap %s refuses the offloads", n->index, n->cfg.tapif);
-	if (n->vhost_on && !net__start_vhost(n))
-		return 0;
-	net__set_started(n, true);
 	if (n->user) {
+		net__set_started(n, true);
 		net_user__set_offload(n->user, n->guest_csum,
 				      virtio_dev__has_feature(vdev, VIRTIO_NET_F_GUEST_TSO4));
 		return net_user__start(n->user);
 	}
-	for (u16 i = 0; i < n->nr_pairs && !ret; i++)
-		ret = net__tap_start_rx(&n->q[i]);
-	return ret;
+	if (tap__set_offload(n->q[0].tap_fd, vdev->guest_features))
+		pr_warn("virtio-net %d: tap %s refuses the offloads", n->index, n->cfg.tapif);
+	/* Until the driver says otherwise (VIRTIO_NET_CTRL_MQ), pair 0 only. */
+	n->active = 0;
+	if (n->vhost_on) {
+		ret = net__set_pairs(n, 1);
+		if (!ret)
+			return 0;
+		net__vhost_fallback(n, ret);
+	}
+	net__set_started(n, true);
+	return net__set_pairs(n, 1);
 }
 
 /* Nothing touches the old driver's rings after this. */
@@ -718,10 +766,8 @@ static void net__reset(struct virtio_dev *vdev)
 {
 	struct net_dev *n = vdev->priv;
 
-	if (n->vhost_on)
-		net__stop_vhost(n);
 	for (u16 i = 0; i < n->nr_pairs; i++)
-		net__tap_stop_rx(&n->q[i]);
+		net__pair_off(n, &n->q[i], false);
 	if (n->user)
 		net_user__stop(n->user);
 	net__set_started(n, false);
@@ -817,6 +863,7 @@ static void net__init_vhost(struct net_dev *n)
 static int net__init_tap_queue(struct net_dev *n, struct net_queue *q, int i, int first_fd)
 {
 	q->tap_fd = i ? tap__open_queue(n->cfg.tapif) : first_fd;
+	q->attached = true;
 	q->rx_wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	q->rx_stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	q->rx_buf = malloc(NET_BUF);
