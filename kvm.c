@@ -157,6 +157,23 @@ void kvm__exit(struct kvm *kvm)
 		close(kvm->stop_fd);
 	bus__free(&kvm->pio);
 	bus__free(&kvm->mmio);
+	free(kvm->virtio_mmio);
+}
+
+/* Does the guest's command line have the word @word (e.g. "acpi=off")? */
+bool kvm__cmdline_has(const struct kvm *kvm, const char *word)
+{
+	const char *p = kvm->cfg->cmdline;
+	size_t n = strlen(word);
+
+	while (p && (p = strstr(p, word))) {
+		bool start = p == kvm->cfg->cmdline || p[-1] == ' ';
+
+		if (start && (p[n] == ' ' || !p[n]))
+			return true;
+		p += n;
+	}
+	return false;
 }
 
 int kvm__append_cmdline(struct kvm *kvm, const char *fmt, ...)

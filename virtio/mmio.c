@@ -1,8 +1,11 @@
 /*
  * virtio-mmio version 2 (virtio 1.x): a 0x200-byte register window per
- * device from VIRTIO_MMIO_BASE up and an ISA interrupt, announced to the
- * guest with virtio_mmio.device=<size>@<base>:<irq> on its command line
- * (CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES).
+ * device from VIRTIO_MMIO_BASE up and an ISA interrupt. The guest learns of
+ * each device from the ACPI DSDT (x86/acpi.c, _HID LNRO0005: works with the
+ * virtio_mmio module of distro kernels, which lack cmdline devices), or,
+ * when the guest runs with acpi=off, from virtio_mmio.device=<size>@<base>:<irq>
+ * on its command line (CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES). Never both:
+ * a kernel that has both would probe each device twice.
  *
  * Registers take aligned 32-bit accesses only; the device configuration at
  * 0x100 any width within its size. QueueNotify is a KVM ioeventfd per queue
@@ -255,6 +258,23 @@ static void vmmio__wire(struct virtio_mmio *vm)
 	}
 }
 
+/* Record the window for the firmware tables; announce it on the cmdline without ACPI. */
+static int vmmio__announce(struct kvm *kvm, const struct virtio_mmio *vm)
+{
+	unsigned int n = kvm->nr_virtio_mmio;
+	struct mmio_dev_desc *d = realloc(kvm->virtio_mmio, (n + 1) * sizeof(*d));
+
+	if (!d)
+		return -ENOMEM;
+	kvm->virtio_mmio = d;
+	d[n] = (struct mmio_dev_desc){ .base = vm->base, .len = VIRTIO_MMIO_DEV_SIZE,
+				       .irq = vm->irq };
+	if (!kvm__cmdline_has(kvm, "acpi=off"))
+		return 0;
+	return kvm__append_cmdline(kvm, "virtio_mmio.device=%#x@%#llx:%u", VIRTIO_MMIO_DEV_SIZE,
+				   (unsigned long long)vm->base, vm->irq);
+}
+
 static int vmmio__setup(struct virtio_mmio *vm)
 {
 	struct virtio_dev *vdev = vm->vdev;
@@ -276,8 +296,7 @@ static int vmmio__setup(struct virtio_mmio *vm)
 	ret = bus__register(&kvm->mmio, &vm->dev);
 	if (ret)
 		return ret;
-	ret = kvm__append_cmdline(kvm, "virtio_mmio.device=%#x@%#llx:%u", VIRTIO_MMIO_DEV_SIZE,
-				  (unsigned long long)vm->base, vm->irq);
+	ret = vmmio__announce(kvm, vm);
 	if (ret) {
 		bus__unregister(&kvm->mmio, &vm->dev);
 		return ret;

@@ -10,6 +10,7 @@
  * bridge, virtio-mmio devices) go into dsdt__system_bus().
  */
 #include "hw/pci.h"
+#include "kvm/kvm.h"
 #include "x86/acpi.h"
 #include "x86/layout.h"
 
@@ -419,6 +420,72 @@ static void dsdt__pci0(struct aml *a, const struct pci_host_desc *d)
 	aml__end(a, dev);
 }
 
+/* ---- \_SB.VRnn: virtio-mmio devices (virtio/mmio.c) ---- */
+
+#define ACPI_RES_MEM32_FIXED	0x86	/* large items */
+#define ACPI_RES_EXT_IRQ	0x89
+#define ACPI_IRQ_CONSUMER	0x01
+#define ACPI_IRQ_EDGE		0x02	/* active high: bit 2 clear */
+#define ACPI_IRQ_SHARED		0x08
+#define ACPI_VMMIO_CRS_LEN	(12 + 9 + 2)
+
+/* Name(_HID, "@id") */
+static void aml__hid_string(struct aml *a, const char *id)
+{
+	aml__name(a, "_HID");
+	aml__byte(a, AML_STRING_PREFIX);
+	aml__bytes(a, id, strlen(id) + 1);
+}
+
+/* Memory32Fixed(ReadWrite, base, len) + Interrupt(ResourceConsumer, Edge, ActiveHigh) */
+static void dsdt__vmmio_crs(struct aml *a, const struct mmio_dev_desc *d, bool shared)
+{
+	size_t buf;
+
+	aml__name(a, "_CRS");
+	buf = aml__begin(a, AML_BUFFER_OP);
+	aml__integer(a, ACPI_VMMIO_CRS_LEN);
+	aml__byte(a, ACPI_RES_MEM32_FIXED);
+	aml__le(a, 9, 2);
+	aml__byte(a, ACPI_RES_MEM_RW);
+	aml__le(a, d->base, 4);
+	aml__le(a, d->len, 4);
+	aml__byte(a, ACPI_RES_EXT_IRQ);
+	aml__le(a, 6, 2);
+	aml__byte(a, ACPI_IRQ_CONSUMER | ACPI_IRQ_EDGE | (shared ? ACPI_IRQ_SHARED : 0));
+	aml__byte(a, 1);		/* one interrupt */
+	aml__le(a, d->irq, 4);
+	aml__byte(a, ACPI_RES_END);
+	aml__byte(a, 0);
+	aml__end(a, buf);
+}
+
+/*
+ * Device(VRnn): _HID LNRO0005 is the ACPI binding of Linux's virtio_mmio
+ * driver; with it a distro kernel built without
+ * CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES (Debian's) still finds the devices.
+ */
+static void dsdt__virtio_mmio(struct aml *a, const struct fw_config *fw)
+{
+	bool shared = false;
+
+	for (unsigned int i = 0; i < fw->nr_virtio_mmio && !shared; i++)
+		for (unsigned int j = 0; j < i && !shared; j++)
+			shared = fw->virtio_mmio[i].irq == fw->virtio_mmio[j].irq;
+	for (unsigned int i = 0; i < fw->nr_virtio_mmio && i < 256; i++) {
+		size_t dev = aml__begin(a, AML_DEVICE_OP);
+		static const char hex[] = "0123456789ABCDEF";
+		char name[] = { 'V', 'R', hex[i >> 4], hex[i & 15], 0 };
+
+		aml__namestring(a, name);
+		aml__hid_string(a, "LNRO0005");
+		aml__name(a, "_UID");
+		aml__integer(a, i);
+		dsdt__vmmio_crs(a, &fw->virtio_mmio[i], shared);
+		aml__end(a, dev);
+	}
+}
+
 /*
  * \_SB: the system bus. Devices go here: a PCI host bridge
  * (Device(PCI0) with _HID PNP0A03, _CRS, _PRT) and the virtio-mmio devices
@@ -430,6 +497,7 @@ static void dsdt__system_bus(struct aml *a, const struct fw_config *fw)
 
 	if (fw->pci)
 		dsdt__pci0(a, fw->pci);
+	dsdt__virtio_mmio(a, fw);
 	aml__end(a, sb);
 }
 

@@ -49,6 +49,8 @@ static int firmware__init(struct kvm *kvm)
 	struct fw_config fw = {
 		.nr_cpus = kvm->cfg->nr_cpus,
 		.pci = pci__describe(kvm, &pci) ? NULL : &pci,
+		.virtio_mmio = kvm->virtio_mmio,
+		.nr_virtio_mmio = kvm->nr_virtio_mmio,
 	};
 	u8 *mem = guest_ptr(kvm, FW_TABLES_ADDR, FW_TABLES_SIZE);
 	int ret;

@@ -111,6 +111,13 @@ enum kvm_exit_reason {
 #define KVM_32BIT_GAP_START	0xc0000000ull	/* 3 GiB: MMIO window up to 4 GiB */
 #define KVM_4G			0x100000000ull
 
+/* A memory-mapped device the firmware tables describe (virtio-mmio). */
+struct mmio_dev_desc {
+	u64	base;
+	u32	len;
+	u32	irq;
+};
+
 struct kvm {
 	struct kvm_config	*cfg;
 	int			sys_fd;
@@ -130,6 +137,7 @@ struct kvm {
 	struct pci_bus		*pci;		/* the PCI host bridge; NULL without PCI */
 	struct irq_routing	*irq_routing;	/* GSI routes (MSI), created on first use */
 	unsigned int		nr_virtio_mmio;	/* virtio-mmio windows handed out */
+	struct mmio_dev_desc	*virtio_mmio;	/* and where they are, for the firmware */
 	struct mainloop		*loop;		/* the main thread's event loop */
 
 	/* Where and how the boot CPU starts; set by the boot loader. */
@@ -182,6 +190,7 @@ void kvm__exit(struct kvm *kvm);
 int kvm__irq_line(struct kvm *kvm, int irq, int level);
 /* Add parameters to the guest's command line (devices, before the kernel loads). */
 int kvm__append_cmdline(struct kvm *kvm, const char *fmt, ...) __printf(2, 3);
+bool kvm__cmdline_has(const struct kvm *kvm, const char *word);
 /* Ask the VM to stop; the first request wins. Safe from any thread. */
 void kvm__request_stop(struct kvm *kvm, enum kvm_exit_reason why, int status);
 bool kvm__stopping(struct kvm *kvm);

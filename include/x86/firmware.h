@@ -9,10 +9,13 @@
  * that unit tests can call on a plain buffer.
  */
 struct pci_host_desc;
+struct mmio_dev_desc;
 
 struct fw_config {
 	unsigned int			nr_cpus;
 	const struct pci_host_desc	*pci;	/* hw/pci.h; NULL: no PCI bus */
+	const struct mmio_dev_desc	*virtio_mmio;	/* kvm/kvm.h */
+	unsigned int			nr_virtio_mmio;
 };
 
 /*

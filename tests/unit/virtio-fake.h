@@ -82,6 +82,7 @@ static inline void fake_vm__exit(struct fake_vm *vm)
 	close(vm->kvm.stop_fd);
 	free(vm->kvm.ram);
 	free(vm->cfg.cmdline);
+	free(vm->kvm.virtio_mmio);
 	bus__free(&vm->kvm.pio);
 	bus__free(&vm->kvm.mmio);
 }

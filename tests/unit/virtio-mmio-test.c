@@ -24,7 +24,8 @@ static void teardown(struct fake_vm *vm, struct fake_dev *d)
 	fake_vm__exit(vm);
 }
 
-TEST(virtio_mmio_identity_and_cmdline)
+/* Each window is recorded for the DSDT; the cmdline stays clean while ACPI is on. */
+TEST(virtio_mmio_identity_and_acpi_description)
 {
 	struct fake_vm vm;
 	struct fake_dev d, d2;
@@ -41,9 +42,30 @@ TEST(virtio_mmio_identity_and_cmdline)
 	CHECK_EQ(mmio_rd(kvm, BASE + VIRTIO_MMIO_MAGIC_VALUE + 1, 1), 0);
 	CHECK_EQ(fake_dev__init(&d2, &vm), 0);
 	CHECK_EQ(virtio_dev__register(&d2.vdev), 0);
-	CHECK(vm.cfg.cmdline && strstr(vm.cfg.cmdline, "virtio_mmio.device=0x200@0xd0000000:5"));
-	CHECK(vm.cfg.cmdline && strstr(vm.cfg.cmdline, " virtio_mmio.device=0x200@0xd0000200:7"));
+	CHECK(!vm.cfg.cmdline || !strstr(vm.cfg.cmdline, "virtio_mmio.device="));
+	CHECK_EQ(kvm->nr_virtio_mmio, 2);
+	CHECK_EQ(kvm->virtio_mmio[1].base, BASE + 0x200);
+	CHECK_EQ(kvm->virtio_mmio[1].len, 0x200);
+	CHECK_EQ(kvm->virtio_mmio[1].irq, 7);
 	CHECK_EQ(mmio_rd(kvm, BASE + 0x200 + VIRTIO_MMIO_MAGIC_VALUE, 4), 0x74726976);
+	virtio_dev__unregister(&d2.vdev);
+	teardown(&vm, &d);
+}
+
+/* With acpi=off the guest learns of the devices from its command line. */
+TEST(virtio_mmio_cmdline_without_acpi)
+{
+	struct fake_vm vm;
+	struct fake_dev d, d2;
+
+	fake_vm__init(&vm, TRANSPORT_MMIO);
+	vm.cfg.cmdline = strdup("console=ttyS0 acpi=off");
+	CHECK_EQ(fake_dev__init(&d, &vm), 0);
+	CHECK_EQ(virtio_dev__register(&d.vdev), 0);
+	CHECK_EQ(fake_dev__init(&d2, &vm), 0);
+	CHECK_EQ(virtio_dev__register(&d2.vdev), 0);
+	CHECK(vm.cfg.cmdline && strstr(vm.cfg.cmdline, "acpi=off virtio_mmio.device=0x200@0xd0000000:5"));
+	CHECK(vm.cfg.cmdline && strstr(vm.cfg.cmdline, " virtio_mmio.device=0x200@0xd0000200:7"));
 	virtio_dev__unregister(&d2.vdev);
 	teardown(&vm, &d);
 }
@@ -152,4 +174,18 @@ TEST(virtio_mmio_notify_interrupt_config)
 	mmio_wr(kvm, BASE + VIRTIO_MMIO_CONFIG + 0xfc, 4, 0);
 	CHECK_EQ(mmio_rd(kvm, BASE + VIRTIO_MMIO_CONFIG_GENERATION, 4), 0);
 	teardown(&vm, &d);
+}
+
+/* kvm__cmdline_has() matches whole words only. */
+TEST(kvm_cmdline_has_whole_words)
+{
+	struct kvm_config cfg = { .cmdline = "xacpi=off acpi=offx console=ttyS0 acpi=off" };
+	struct kvm kvm = { .cfg = &cfg };
+
+	CHECK(kvm__cmdline_has(&kvm, "acpi=off"));
+	CHECK(kvm__cmdline_has(&kvm, "console=ttyS0"));
+	cfg.cmdline = "xacpi=off acpi=offx";
+	CHECK(!kvm__cmdline_has(&kvm, "acpi=off"));
+	cfg.cmdline = NULL;
+	CHECK(!kvm__cmdline_has(&kvm, "acpi=off"));
 }

@@ -492,6 +492,39 @@ TEST(acpi_dsdt_describes_pci0)
 	CHECK(find_bytes(p, *(u32 *)(p + 4), "\x0c\xff\xff\x02\x00\x00\x00\x0a\x0b", 9));
 }
 
+/* Each virtio-mmio window gets \_SB.VRnn, _HID "LNRO0005", its memory and IRQ. */
+TEST(acpi_dsdt_describes_virtio_mmio)
+{
+	static u8 buf[0x4000];
+	const struct mmio_dev_desc devs[] = {
+		{ 0xd0000000, 0x200, 5 }, { 0xd0000200, 0x200, 7 },
+	};
+	struct fw_config fw = { .nr_cpus = 1, .virtio_mmio = devs, .nr_virtio_mmio = 2 };
+	static const u8 mem1[] = { 0x86, 9, 0, 1, 0x00, 0x02, 0x00, 0xd0, 0x00, 0x02, 0, 0 };
+	static const u8 irq1[] = { 0x89, 6, 0, 0x03, 1, 7, 0, 0, 0, 0x79 };
+	const u8 *p, *vr1;
+	size_t used, len;
+	u64 rsdp;
+
+	CHECK_EQ(acpi__build(buf, 0xe0000, sizeof(buf), &fw, &rsdp, &used), 0);
+	p = find_bytes(buf, used, "DSDT", 4);
+	CHECK(p);
+	if (!p)
+		return;
+	len = *(u32 *)(p + 4);
+	CHECK_EQ(acpi__checksum(p, len), 0);
+	CHECK(find_bytes(p, len, "VR00", 4));
+	vr1 = find_bytes(p, len, "VR01", 4);
+	CHECK(vr1);
+	if (!vr1)
+		return;
+	len -= vr1 - p;
+	CHECK(find_bytes(vr1, len, "\x08_HID\x0dLNRO0005\x00", 15));
+	CHECK(find_bytes(vr1, len, "\x08_UID\x01", 6));
+	CHECK(find_bytes(vr1, len, mem1, sizeof(mem1)));
+	CHECK(find_bytes(vr1, len, irq1, sizeof(irq1)));
+}
+
 TEST(irq_routing_keeps_defaults)
 {
 	struct fake_vm vm;
