@@ -62,6 +62,13 @@ static u32 order_base_2(u32 n)
 static void kvm_cpu__filter_cpuid(struct kvm_cpu *vcpu, struct kvm_cpuid2 *c)
 {
 	u32 n = vcpu->kvm->nr_cpus;
+	/*
+	 * KVM's in-kernel LAPIC emulates the TSC-deadline timer but
+	 * KVM_GET_SUPPORTED_CPUID leaves the bit to the VMM. With it the guest
+	 * skips calibrating the LAPIC timer against the PIT (~100 ms of boot).
+	 */
+	bool tsc_deadline = ioctl(vcpu->kvm->sys_fd, KVM_CHECK_EXTENSION,
+				  KVM_CAP_TSC_DEADLINE_TIMER) > 0;
 
 	for (u32 i = 0; i < c->nent; i++) {
 		struct kvm_cpuid_entry2 *e = &c->entries[i];
@@ -74,6 +81,8 @@ static void kvm_cpu__filter_cpuid(struct kvm_cpu *vcpu, struct kvm_cpuid2 *c)
 				e->edx |= 1u << 28;	/* HTT: several logical CPUs */
 			/* "Running under a hypervisor": guests then look for KVM's leaves. */
 			e->ecx |= 1u << 31;
+			if (tsc_deadline)
+				e->ecx |= 1u << 24;
 			break;
 		case 4:
 			/* Cores per package, in the cache leaves Intel guests read. */
