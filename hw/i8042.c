@@ -1,12 +1,18 @@
 /*
  * Just enough of an i8042 keyboard controller: the self tests Linux's driver
- * runs, the command byte, and the CPU reset line (command 0xfe, or output
- * port bit 0 cleared) that reboot=k uses. No keyboard or mouse is attached.
+ * runs, the command byte, the CPU reset line (command 0xfe, or output port
+ * bit 0 cleared) that reboot=k uses, and a PS/2 keyboard on which no key is
+ * ever pressed. The keyboard answers its commands at once (ACK, its ID, the
+ * reset result) on IRQ 1: a keyboard that never answers costs Linux a
+ * timeout for every command atkbd sends, at probe and again at shutdown.
+ * No mouse: the aux port loops back, but never interrupts, so Linux's
+ * IRQ 12 test finds no aux device.
  */
 #include "kvm/devices.h"
 #include "kvm/kvm.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #define I8042_DATA	0x60
 #define I8042_CMD	0x64
@@ -15,6 +21,11 @@
 #define STS_CMD		0x08
 #define STS_UNLOCKED	0x10	/* keyboard not inhibited */
 #define STS_AUXDATA	0x20
+#define CTR_KBDINT	0x01
+#define KBD_IRQ		1
+#define KBD_ACK		0xfa
+#define KBD_BAT_OK	0xaa
+#define KBD_QUEUE	4
 
 struct i8042 {
 	struct bus_dev	data_dev;
@@ -26,6 +37,9 @@ struct i8042 {
 	u8		out;
 	bool		has_out;
 	bool		out_aux;
+	u8		kbd_queue[KBD_QUEUE];	/* keyboard bytes behind @out */
+	u8		kbd_queued;
+	u8		kbd_param_cmd;	/* a keyboard command waiting for its parameter */
 };
 
 static void i8042__reply(struct i8042 *k, u8 v)
@@ -33,6 +47,54 @@ static void i8042__reply(struct i8042 *k, u8 v)
 	k->out = v;
 	k->has_out = true;
 	k->out_aux = false;
+}
+
+/* Hand the guest the keyboard's next byte, with IRQ 1 if it enabled that. */
+static void i8042__kbd_next(struct i8042 *k)
+{
+	if (k->has_out || !k->kbd_queued)
+		return;
+	i8042__reply(k, k->kbd_queue[0]);
+	memmove(k->kbd_queue, k->kbd_queue + 1, --k->kbd_queued);
+	if (k->ctr & CTR_KBDINT) {
+		kvm__irq_line(k->kvm, KBD_IRQ, 1);
+		kvm__irq_line(k->kvm, KBD_IRQ, 0);
+	}
+}
+
+static void i8042__kbd_reply(struct i8042 *k, const u8 *bytes, u8 n)
+{
+	k->kbd_queued = 0;		/* a new command ends the previous answer */
+	memcpy(k->kbd_queue, bytes, n);
+	k->kbd_queued = n;
+	i8042__kbd_next(k);
+}
+
+/* A byte for the keyboard: a command, or the parameter of the previous one. */
+static void i8042__kbd_write(struct i8042 *k, u8 v)
+{
+	static const u8 ack[] = { KBD_ACK }, id[] = { KBD_ACK, 0xab, 0x83 },
+			bat[] = { KBD_ACK, KBD_BAT_OK }, set2[] = { KBD_ACK, 0x02 },
+			echo[] = { 0xee };
+	u8 param_cmd = k->kbd_param_cmd;
+
+	k->kbd_param_cmd = 0;
+	if (param_cmd == 0xf0 && v == 0)		/* which scancode set? */
+		i8042__kbd_reply(k, set2, sizeof(set2));
+	else if (param_cmd)
+		i8042__kbd_reply(k, ack, sizeof(ack));
+	else if (v == 0xf2)				/* get ID: MF2 keyboard */
+		i8042__kbd_reply(k, id, sizeof(id));
+	else if (v == 0xff)				/* reset and self test */
+		i8042__kbd_reply(k, bat, sizeof(bat));
+	else if (v == 0xee)
+		i8042__kbd_reply(k, echo, sizeof(echo));
+	else {
+		/* LEDs, scancode set, typematic rate: a parameter follows. */
+		if (v == 0xed || v == 0xf0 || v == 0xf3)
+			k->kbd_param_cmd = v;
+		i8042__kbd_reply(k, ack, sizeof(ack));
+	}
 }
 
 static void i8042__command(struct i8042 *k, u8 cmd)
@@ -74,7 +136,9 @@ static void i8042__data(struct i8042 *k, u8 v)
 		i8042__reply(k, v);
 		k->out_aux = cmd == 0xd3;
 	}
-	/* Bytes for an absent keyboard or mouse: nobody answers. */
+	else if (!cmd)
+		i8042__kbd_write(k, v);
+	/* Bytes for the absent mouse (0xd4): nobody answers. */
 }
 
 static void i8042__io_data(struct bus_dev *dev, struct kvm_cpu *vcpu, u64 addr,
@@ -88,6 +152,7 @@ static void i8042__io_data(struct bus_dev *dev, struct kvm_cpu *vcpu, u64 addr,
 	} else {
 		bus__put(data, len, k->out);
 		k->has_out = false;
+		i8042__kbd_next(k);
 	}
 	pthread_mutex_unlock(&k->lock);
 }
