@@ -313,7 +313,7 @@ static int control__listen(struct control *c, const char *name)
 
 	if (ret) {
 		pr_err("cannot use the runtime directory %s: %s", dir,
-		       ret == -EPERM ? "it must be a directory owned by you with mode 0700"
+		       ret == -EPERM ? "it and its parent must be directories owned by you that others cannot write to"
 				     : strerror(-ret));
 		return ret;
 	}

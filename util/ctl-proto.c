@@ -68,26 +68,48 @@ bool ctl__valid_name(const char *name)
 	return true;
 }
 
+/* @path is a directory of ours that nobody else may write to (@private: or enter). */
+static int ctl__check_dir(const char *path, bool private)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & (private ? 077 : 022)))
+		return -EPERM;
+	return 0;
+}
+
+static int ctl__make_dir(const char *path, bool create, bool private)
+{
+	if (create && mkdir(path, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	return ctl__check_dir(path, private);
+}
+
+/*
+ * $XDG_RUNTIME_DIR/lkvm, else ~/.lkvm/run. Not ~/.lkvm itself: kvmtool keeps
+ * its own sockets there and creates it with mode 0755.
+ */
 int ctl__runtime_dir(char *buf, size_t len, bool create)
 {
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
 	const char *home = getenv("HOME");
-	struct stat st;
+	int ret;
 
-	if (xdg && *xdg)
+	if (xdg && *xdg) {
 		snprintf(buf, len, "%s/lkvm", xdg);
-	else if (home && *home)
-		snprintf(buf, len, "%s/.lkvm", home);
-	else
+		return ctl__make_dir(buf, create, true);
+	}
+	if (!home || !*home)
 		return -ENOENT;
-	if (create && mkdir(buf, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	if (lstat(buf, &st) < 0)
-		return -errno;
-	/* Somebody else's or a shared directory would let others reach our guests. */
-	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077))
-		return -EPERM;
-	return 0;
+	snprintf(buf, len, "%s/.lkvm", home);
+	ret = ctl__make_dir(buf, create, false);
+	if (ret)
+		return ret;
+	snprintf(buf, len, "%s/.lkvm/run", home);
+	return ctl__make_dir(buf, create, true);
 }
 
 int ctl__connect(const char *name)

@@ -120,3 +120,41 @@ TEST(control_server_survives_garbage)
 	CHECK_EQ(ctl__connect("unit-guest"), -ENOENT);
 	rmdir(strcat(dir, "/lkvm"));
 }
+
+/*
+ * Without XDG_RUNTIME_DIR the sockets live in ~/.lkvm/run: usable when
+ * kvmtool made ~/.lkvm with mode 0755, refused when others may write there.
+ */
+TEST(ctl_runtime_dir_beside_kvmtool)
+{
+	char home[64] = "/tmp/lkvm-unit-home-XXXXXX", path[128], dir[200];
+	char *xdg = getenv("XDG_RUNTIME_DIR") ? strdup(getenv("XDG_RUNTIME_DIR")) : NULL;
+	struct stat st;
+
+	CHECK(mkdtemp(home) != NULL);
+	unsetenv("XDG_RUNTIME_DIR");
+	setenv("HOME", home, 1);
+	snprintf(path, sizeof(path), "%s/.lkvm", home);
+	CHECK_EQ(mkdir(path, 0755), 0);
+	CHECK_EQ(chmod(path, 0755), 0);
+	CHECK_EQ(ctl__runtime_dir(dir, sizeof(dir), false), -ENOENT);
+	CHECK_EQ(ctl__runtime_dir(dir, sizeof(dir), true), 0);
+	snprintf(path, sizeof(path), "%s/.lkvm/run", home);
+	CHECK(!strcmp(dir, path));
+	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0700);
+	/* A group-writable parent, or a readable run dir, is refused. */
+	CHECK_EQ(chmod(path, 0755), 0);
+	CHECK_EQ(ctl__runtime_dir(dir, sizeof(dir), true), -EPERM);
+	CHECK_EQ(chmod(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/.lkvm", home);
+	CHECK_EQ(chmod(path, 0775), 0);
+	CHECK_EQ(ctl__runtime_dir(dir, sizeof(dir), true), -EPERM);
+	snprintf(path, sizeof(path), "%s/.lkvm/run", home);
+	rmdir(path);
+	snprintf(path, sizeof(path), "%s/.lkvm", home);
+	rmdir(path);
+	rmdir(home);
+	if (xdg)
+		setenv("XDG_RUNTIME_DIR", xdg, 1);
+	free(xdg);
+}
