@@ -10,60 +10,15 @@
 
 bool util__debug;
 
-static void report(const char *prefix, const char *fmt, va_list ap)
+void pr_log(const char *prefix, const char *fmt, ...)
 {
 	char buf[1024];
+	va_list ap;
 
+	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
 	fprintf(stderr, "lkvm: %s%s\n", prefix, buf);
-}
-
-void pr_err(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	report("error: ", fmt, ap);
-	va_end(ap);
-}
-
-void pr_warn(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	report("warning: ", fmt, ap);
-	va_end(ap);
-}
-
-void pr_info(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	report("", fmt, ap);
-	va_end(ap);
-}
-
-void pr_debug(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!util__debug)
-		return;
-	va_start(ap, fmt);
-	report("debug: ", fmt, ap);
-	va_end(ap);
-}
-
-void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	report("error: ", fmt, ap);
-	va_end(ap);
-	exit(1);
 }
 
 void die_perror(const char *what)

@@ -2,6 +2,7 @@
 #define KVM__UTIL_H
 
 #include <stdbool.h>
+#include <stdlib.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/types.h>
@@ -35,11 +36,13 @@ typedef int64_t s64;
  * Messages go to stderr as one line, prefixed "lkvm: ". Errors are returned
  * as negative errno values up to the builtin, which decides whether to die().
  */
-void pr_err(const char *fmt, ...) __printf(1, 2);
-void pr_warn(const char *fmt, ...) __printf(1, 2);
-void pr_info(const char *fmt, ...) __printf(1, 2);
-void pr_debug(const char *fmt, ...) __printf(1, 2);
-void __noreturn die(const char *fmt, ...) __printf(1, 2);
+/* One line on stderr: "lkvm: " @prefix and the message. */
+void pr_log(const char *prefix, const char *fmt, ...) __printf(2, 3);
+#define pr_err(...)	pr_log("error: ", __VA_ARGS__)
+#define pr_warn(...)	pr_log("warning: ", __VA_ARGS__)
+#define pr_info(...)	pr_log("", __VA_ARGS__)
+#define pr_debug(...)	do { if (util__debug) pr_log("debug: ", __VA_ARGS__); } while (0)
+#define die(...)	do { pr_err(__VA_ARGS__); exit(1); } while (0)
 void __noreturn die_perror(const char *what);
 
 extern bool util__debug;
