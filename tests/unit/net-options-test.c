@@ -7,48 +7,18 @@
 #include "test.h"
 #include "virtio/net.h"
 
-struct capture {
-	int	saved, fd;
-	char	text[512];
-};
-
-static void capture__begin(struct capture *c)
-{
-	char tmpl[] = "/tmp/lkvm-unit-net-XXXXXX";
-
-	fflush(stderr);
-	c->fd = mkstemp(tmpl);
-	unlink(tmpl);
-	c->saved = dup(2);
-	dup2(c->fd, 2);
-}
-
-static const char *capture__end(struct capture *c)
-{
-	ssize_t n;
-
-	fflush(stderr);
-	dup2(c->saved, 2);
-	close(c->saved);
-	n = pread(c->fd, c->text, sizeof(c->text) - 1, 0);
-	c->text[n > 0 ? n : 0] = 0;
-	close(c->fd);
-	return c->text;
-}
-
 /* net__parse(@arg) fails with exactly one line that contains @what. */
 static bool bad(const char *arg, const char *what)
 {
 	struct net_config n;
 	struct capture c;
-	const char *text, *nl;
+	const char *text;
 	int ret;
 
 	capture__begin(&c);
 	ret = net__parse(&n, arg, 0);
 	text = capture__end(&c);
-	nl = strchr(text, '\n');
-	if (ret != -1 || !strstr(text, what) || !nl || nl[1]) {
+	if (ret != -1 || !one_line_with(text, what)) {
 		fprintf(stderr, "    for '%s': %d, '%s'\n", arg, ret, text);
 		return false;
 	}

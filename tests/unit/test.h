@@ -6,6 +6,7 @@
  * records a failure without stopping the test. run-unit prints one line per
  * failure and ends with "N passed, N failed".
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -35,5 +36,16 @@ void test__fail(const char *file, int line, const char *expr);
 			test__fail(__FILE__, __LINE__, __m);			\
 		}								\
 	} while (0)
+
+/* stderr, captured between capture__begin() and capture__end() (capture.c). */
+struct capture {
+	int	saved, fd;
+	char	text[512];
+};
+
+void capture__begin(struct capture *c);
+const char *capture__end(struct capture *c);
+/* @text is exactly one line and contains @what. */
+bool one_line_with(const char *text, const char *what);
 
 #endif

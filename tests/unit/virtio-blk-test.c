@@ -26,44 +26,6 @@
 
 #define REQUIRE_FAILED()	do { CHECK(!"blk__create failed"); return; } while (0)
 
-/* ---- capturing one-line errors ---- */
-
-struct capture {
-	int	saved, fd;
-	char	text[512];
-};
-
-static void capture__begin(struct capture *c)
-{
-	char tmpl[] = "/tmp/lkvm-unit-err-XXXXXX";
-
-	fflush(stderr);
-	c->fd = mkstemp(tmpl);
-	unlink(tmpl);
-	c->saved = dup(2);
-	dup2(c->fd, 2);
-}
-
-static const char *capture__end(struct capture *c)
-{
-	ssize_t n;
-
-	fflush(stderr);
-	dup2(c->saved, 2);
-	close(c->saved);
-	n = pread(c->fd, c->text, sizeof(c->text) - 1, 0);
-	c->text[n > 0 ? n : 0] = 0;
-	close(c->fd);
-	return c->text;
-}
-
-static bool one_line_with(const char *text, const char *what)
-{
-	const char *nl = strchr(text, '\n');
-
-	return strstr(text, what) && nl && !nl[1];
-}
-
 /* ---- images ---- */
 
 static void make_image(char *path, size_t size, u8 seed)
