@@ -154,41 +154,35 @@ static u8 *p9_msg__room_for(struct p9_msg *m, u32 n)
 	return (u8 *)p9_msg__take(m, n);
 }
 
+/* The next @n bytes as a little-endian number; 0 (and m->bad) past the end. */
+static u64 p9_msg__get_le(struct p9_msg *m, unsigned int n)
+{
+	const u8 *p = p9_msg__take(m, n);
+	u64 v = 0;
+
+	while (p && n--)
+		v = v << 8 | p[n];
+	return v;
+}
+
 u8 p9_msg__get8(struct p9_msg *m)
 {
-	const u8 *p = p9_msg__take(m, 1);
-
-	return p ? *p : 0;
+	return p9_msg__get_le(m, 1);
 }
 
 u16 p9_msg__get16(struct p9_msg *m)
 {
-	const u8 *p = p9_msg__take(m, 2);
-	u16 v = 0;
-
-	if (p)
-		memcpy(&v, p, 2);
-	return le16toh(v);
+	return p9_msg__get_le(m, 2);
 }
 
 u32 p9_msg__get32(struct p9_msg *m)
 {
-	const u8 *p = p9_msg__take(m, 4);
-	u32 v = 0;
-
-	if (p)
-		memcpy(&v, p, 4);
-	return le32toh(v);
+	return p9_msg__get_le(m, 4);
 }
 
 u64 p9_msg__get64(struct p9_msg *m)
 {
-	const u8 *p = p9_msg__take(m, 8);
-	u64 v = 0;
-
-	if (p)
-		memcpy(&v, p, 8);
-	return le64toh(v);
+	return p9_msg__get_le(m, 8);
 }
 
 const u8 *p9_msg__get_str(struct p9_msg *m, u16 *len)
@@ -216,39 +210,33 @@ int p9_msg__get_name(struct p9_msg *m, char name[NAME_MAX + 1], bool dotdot)
 	return 0;
 }
 
+/* @v as @n little-endian bytes; nothing (and m->bad) if they do not fit. */
+static void p9_msg__put_le(struct p9_msg *m, u64 v, unsigned int n)
+{
+	u8 *p = p9_msg__room_for(m, n);
+
+	for (unsigned int i = 0; p && i < n; i++, v >>= 8)
+		p[i] = v;
+}
+
 void p9_msg__put8(struct p9_msg *m, u8 v)
 {
-	u8 *p = p9_msg__room_for(m, 1);
-
-	if (p)
-		*p = v;
+	p9_msg__put_le(m, v, 1);
 }
 
 void p9_msg__put16(struct p9_msg *m, u16 v)
 {
-	u8 *p = p9_msg__room_for(m, 2);
-
-	v = htole16(v);
-	if (p)
-		memcpy(p, &v, 2);
+	p9_msg__put_le(m, v, 2);
 }
 
 void p9_msg__put32(struct p9_msg *m, u32 v)
 {
-	u8 *p = p9_msg__room_for(m, 4);
-
-	v = htole32(v);
-	if (p)
-		memcpy(p, &v, 4);
+	p9_msg__put_le(m, v, 4);
 }
 
 void p9_msg__put64(struct p9_msg *m, u64 v)
 {
-	u8 *p = p9_msg__room_for(m, 8);
-
-	v = htole64(v);
-	if (p)
-		memcpy(p, &v, 8);
+	p9_msg__put_le(m, v, 8);
 }
 
 void p9_msg__put_str(struct p9_msg *m, const void *s, u16 len)
