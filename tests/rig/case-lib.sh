@@ -109,3 +109,22 @@ expect_value() {
 	v=$(guest_value "$1")
 	[ "$v" = "$2" ] || fail "expected $1=$2 from the guest, got '${v:-nothing}'"
 }
+
+# net_case FILE MIB [CLEANUP]: how the network cases start: nettool in $T, lo
+# up, MIB MiB of random bytes in $CASE_DIR/FILE and their md5 in $want; the
+# servers `serve` starts (and the CLEANUP command) end with the case.
+net_case() {
+	T=/files/tools/nettool
+	[ -x "$T" ] || fail "no $T in the rig"
+	ip link set lo up
+	SERVERS= NET_CLEANUP=${3:-:}
+	trap 'kill $SERVERS 2>/dev/null; eval "$NET_CLEANUP"' EXIT
+	head -c $(($2 * 1048576)) /dev/urandom >"$CASE_DIR/$1"
+	want=$(md5sum <"$CASE_DIR/$1" | cut -d' ' -f1)
+}
+
+# serve NETTOOL-ARGS...: a nettool server in the background until the case ends.
+serve() {
+	"$T" "$@" &
+	SERVERS="$SERVERS $!"
+}

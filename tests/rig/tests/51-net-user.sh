@@ -3,24 +3,14 @@
 # UDP echo. Throughput figures are printed as notes.
 # rig-timeout: 420
 need_lkvm
-T=/files/tools/nettool
-[ -x "$T" ] || fail "no $T in the rig"
-ip link set lo up
-trap 'kill $SERVERS 2>/dev/null' EXIT
+net_case big 10
 # The guest's DNS (10.0.2.3) goes to this resolver: a UDP echo server here.
 echo "nameserver 127.0.0.1" >/etc/resolv.conf
-head -c 10485760 /dev/urandom >"$CASE_DIR/big"
-want=$(md5sum <"$CASE_DIR/big" | cut -d' ' -f1)
-"$T" tcp-serve-file 7101 "$CASE_DIR/big" 1 2>"$CASE_DIR/serve.log" &
-SERVERS="$!"
-"$T" tcp-sink 7102 >"$CASE_DIR/up.bin" 2>"$CASE_DIR/sink.log" &
-SERVERS="$SERVERS $!"
-"$T" tcp-echo-server 7103 &
-SERVERS="$SERVERS $!"
-"$T" udp-echo-server 7104 &
-SERVERS="$SERVERS $!"
-"$T" udp-echo-server 53 &
-SERVERS="$SERVERS $!"
+serve tcp-serve-file 7101 "$CASE_DIR/big" 1 2>"$CASE_DIR/serve.log"
+serve tcp-sink 7102 >"$CASE_DIR/up.bin" 2>"$CASE_DIR/sink.log"
+serve tcp-echo-server 7103
+serve udp-echo-server 7104
+serve udp-echo-server 53
 
 lkvm_pid() {
 	for p in /proc/[0-9]*; do

@@ -2,15 +2,9 @@
 # a second NIC on its own network gets DHCP from udhcpc.
 # rig-timeout: 200
 need_lkvm
-T=/files/tools/nettool
-[ -x "$T" ] || fail "no $T in the rig"
-ip link set lo up
-trap 'kill $SERVERS 2>/dev/null' EXIT
-head -c 1048576 /dev/urandom >"$CASE_DIR/file"
-"$T" tcp-serve-file 7201 "$CASE_DIR/file" 1 2>/dev/null &
-SERVERS="$!"
-"$T" tcp-echo-server 7202 &
-SERVERS="$SERVERS $!"
+net_case file 1
+serve tcp-serve-file 7201 "$CASE_DIR/file" 1 2>/dev/null
+serve tcp-echo-server 7202
 run_guest 180 -k "$GUEST_KERNEL" -i "$GUEST_INITRD" -m 256 -c 2 --transport mmio \
 	-n mode=user -n mode=user,guest_ip=10.0.3.15,host_ip=10.0.3.2 \
 	-p "lkvm_test=net-boot ip=::::lkvm:eth0:dhcp"

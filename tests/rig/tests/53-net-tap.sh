@@ -4,21 +4,13 @@
 # rig-timeout: 400
 need_lkvm
 [ -c /dev/net/tun ] || skip "no /dev/net/tun in the rig"
-T=/files/tools/nettool
-[ -x "$T" ] || fail "no $T in the rig"
-ip link set lo up
-trap 'kill $SERVERS 2>/dev/null; tunctl -d ltap1 >/dev/null 2>&1' EXIT
-head -c 10485760 /dev/urandom >"$CASE_DIR/big"
-want=$(md5sum <"$CASE_DIR/big" | cut -d' ' -f1)
-"$T" tcp-echo-server 7303 &
-SERVERS="$!"
+net_case big 10 'tunctl -d ltap1 >/dev/null 2>&1'
+serve tcp-echo-server 7303
 
 # tap_run MIB LKVM-NET-ARG IP PEER: one guest moving data both ways.
 tap_run() {
-	"$T" tcp-serve-file 7301 "$CASE_DIR/big" 1 2>/dev/null &
-	SERVERS="$SERVERS $!"
-	"$T" tcp-sink 7302 >"$CASE_DIR/up.bin" 2>/dev/null &
-	SERVERS="$SERVERS $!"
+	serve tcp-serve-file 7301 "$CASE_DIR/big" 1 2>/dev/null
+	serve tcp-sink 7302 >"$CASE_DIR/up.bin" 2>/dev/null
 	run_guest 200 -k "$GUEST_KERNEL" -i "$GUEST_INITRD" -m 256 -n "$2" \
 		-p "lkvm_test=net-tap net_ip=$3 net_peer=$4 net_mib=$1"
 	expect_rc 0

@@ -5,19 +5,11 @@
 need_lkvm
 [ -c /dev/net/tun ] || skip "no /dev/net/tun in the rig"
 [ -c /dev/vhost-net ] || skip "no /dev/vhost-net in the rig"
-T=/files/tools/nettool
-[ -x "$T" ] || fail "no $T in the rig"
-ip link set lo up
-trap 'kill $SERVERS 2>/dev/null; umount /dev/vhost-net 2>/dev/null' EXIT
-head -c 10485760 /dev/urandom >"$CASE_DIR/big"
-want=$(md5sum <"$CASE_DIR/big" | cut -d' ' -f1)
-"$T" tcp-echo-server 7303 &
-SERVERS="$!"
+net_case big 10 'umount /dev/vhost-net 2>/dev/null'
+serve tcp-echo-server 7303
 servers() {
-	"$T" tcp-serve-file 7301 "$CASE_DIR/big" 1 2>/dev/null &
-	SERVERS="$SERVERS $!"
-	"$T" tcp-sink 7302 >"$CASE_DIR/up.bin" 2>/dev/null &
-	SERVERS="$SERVERS $!"
+	serve tcp-serve-file 7301 "$CASE_DIR/big" 1 2>/dev/null
+	serve tcp-sink 7302 >"$CASE_DIR/up.bin" 2>/dev/null
 }
 check() {
 	expect_value NET-PING ok

@@ -2,17 +2,10 @@
 # stack: lkvm keeps running, the device stays usable, the network still works.
 # rig-timeout: 300
 need_lkvm
-T=/files/tools/nettool
-[ -x "$T" ] || fail "no $T in the rig"
-ip link set lo up
-trap 'kill $SERVERS 2>/dev/null' EXIT
-head -c 1048576 /dev/urandom >"$CASE_DIR/file"
-"$T" tcp-serve-file 7501 "$CASE_DIR/file" 1 2>/dev/null &
-SERVERS="$!"
-"$T" tcp-echo-server 7502 &
-SERVERS="$SERVERS $!"
-"$T" udp-echo-server 7503 &
-SERVERS="$SERVERS $!"
+net_case file 1
+serve tcp-serve-file 7501 "$CASE_DIR/file" 1 2>/dev/null
+serve tcp-echo-server 7502
+serve udp-echo-server 7503
 boot_guest 280 net-garbage
 expect_rc 0
 expect_in "$OUT" "GARBAGE-SENT=20000"

@@ -4,13 +4,7 @@
 # rig-timeout: 360
 need_lkvm
 [ -c /dev/net/tun ] || skip "no /dev/net/tun in the rig"
-T=/files/tools/nettool
-[ -x "$T" ] || fail "no $T in the rig"
-ip link set lo up
-trap 'kill $SERVERS 2>/dev/null' EXIT
-head -c 4194304 /dev/urandom >"$CASE_DIR/file"
-want=$(md5sum <"$CASE_DIR/file" | cut -d' ' -f1)
-SERVERS=
+net_case file 4
 
 # wait_done: the guest finishes within 150 s, or lkvm's threads are shown.
 wait_done() {
@@ -32,11 +26,9 @@ wait_done() {
 
 mq_run() {
 	for p in 7601 7602 7603 7604; do
-		"$T" tcp-serve-file $p "$CASE_DIR/file" 1 2>/dev/null &
-		SERVERS="$SERVERS $!"
+		serve tcp-serve-file $p "$CASE_DIR/file" 1 2>/dev/null
 	done
-	"$T" tcp-sink 7605 >"$CASE_DIR/up.bin" 2>/dev/null &
-	SERVERS="$SERVERS $!"
+	serve tcp-sink 7605 >"$CASE_DIR/up.bin" 2>/dev/null
 	start_guest 200 -k "$GUEST_KERNEL" -i "$GUEST_INITRD" -m 256 -c 2 -n "$1" \
 		-p "lkvm_test=net-mq net_ip=192.168.33.15 net_peer=192.168.33.1"
 	wait_done
