@@ -78,10 +78,16 @@ run_case() {
 
 echo "rig: kernel $(uname -r), $(grep -c ^processor /proc/cpuinfo) cpus, /dev/kvm $([ -c /dev/kvm ] && echo present || echo MISSING)"
 [ -x /lkvm ] && echo "rig: lkvm $(timeout 5 /lkvm version 2>&1 </dev/null | head -n 1)"
+# A heartbeat on the console: rig.sh --stall tells a wedged rig kernel (seen
+# under TCG's nested SVM: everything stops, case timeouts included) from a
+# long, quiet case.
+(while sleep 30; do echo "rig: heartbeat $(now)"; done) &
+beat=$!
 for f in /files/tests/*.sh; do
 	[ -f "$f" ] || continue
 	run_case "$f"
 done
+kill $beat 2>/dev/null
 if [ $skipped -gt 0 ]; then
 	echo "rig: $pass passed, $failed failed, $skipped skipped"
 else

@@ -3,6 +3,8 @@
 # loads kvm-amd so /dev/kvm works, then runs SCRIPT inside and powers off.
 # Usage: rig.sh [options] SCRIPT [FILES...]
 #   --timeout S        hard limit for the whole qemu run (default 300)
+#   --stall S          stop the rig when its console is silent for S seconds
+#                      (exit 126): SCRIPT must print something more often
 #   --keep             keep the work directory (initramfs, log)
 #   --quiet            do not stream the serial log, only print its path
 #   --log FILE         serial log path (default a new $CACHE/logs/rig-*.log)
@@ -20,11 +22,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 . "$here/lib.sh"
 
-timeout=300 keep='' quiet='' logf='' gkernel='' ginitrd='' cloud=''
+timeout=300 stall=0 keep='' quiet='' logf='' gkernel='' ginitrd='' cloud=''
 usage() { sed -n '4,17p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case $1 in
 	--timeout) timeout=$2; shift 2 ;;
+	--stall) stall=$2; shift 2 ;;
 	--keep) keep=1; shift ;;
 	--quiet) quiet=1; shift ;;
 	--log) logf=$2; shift 2 ;;
@@ -153,6 +156,16 @@ timeout -k 5 "$timeout" qemu-system-x86_64 \
 	-append "console=ttyS0 panic=-1 quiet loglevel=3 ${RIG_APPEND:-}" \
 	${RIG_QEMU_ARGS:-} </dev/null >"$work/qemu.out" 2>&1 &
 qpid=$!
+if [ "$stall" -gt 0 ]; then
+	(while kill -0 "$qpid" 2>/dev/null; do
+		sleep 5
+		if [ $(($(date +%s) - $(stat -c %Y "$logf"))) -gt "$stall" ]; then
+			: >"$work/stalled"
+			kill "$qpid"
+			break
+		fi
+	done) &
+fi
 if [ -z "$quiet" ]; then
 	tail -s 0.2 -n +1 -f --pid="$qpid" "$logf" | tr -d '\r' || true
 fi
@@ -166,7 +179,10 @@ log "serial log: $logf"
 status=$(tr -d '\r' <"$logf" | sed -n 's/^RIG-EXIT-STATUS=\([0-9]\+\)$/\1/p' | tail -n1)
 # Quiet runs still show how a dead rig ended.
 if [ -z "$status" ] && [ -n "$quiet" ]; then tail -n 30 "$logf" | tr -d '\r' >&2; fi
-if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
+if [ -e "$work/stalled" ]; then
+	log "STALLED: no console output for ${stall}s; stopped the rig after ${secs}s"
+	exit 126
+elif [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
 	log "TIMEOUT: rig did not finish within ${timeout}s"
 	exit 124
 elif [ -z "$status" ]; then
