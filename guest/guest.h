@@ -53,6 +53,8 @@ static inline void cpu_relax(void)
 	asm volatile("pause" ::: "memory");
 }
 
+/* If set, putc also hands it every character (a guest's own copy of its output). */
+extern void (*putc_hook)(char c);
 void putc(char c);
 void puts(const char *s);
 /* printf subset: %s %c %d %u %x %p, 'l'/'ll' sizes, '0' and width. */

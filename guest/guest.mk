@@ -1,6 +1,6 @@
 # Tiny test guests (freestanding bzImages, no SSE): see guest/README.md.
 # Included by the top Makefile; builds guest/NAME.bzImage with `make guests`.
-GUESTS		:= hello exit-code zeropage smp
+GUESTS		:= hello exit-code zeropage smp virtq-hostile
 GUEST_IMAGES	:= $(GUESTS:%=guest/%.bzImage)
 
 GUEST_CFLAGS	:= -m64 -std=gnu11 -O2 -g0 -Wall -Wextra -Werror -Wno-unused-parameter \

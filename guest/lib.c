@@ -22,8 +22,12 @@ static void uart_write(char c)
 	outb(COM1, c);
 }
 
+void (*putc_hook)(char c);
+
 void putc(char c)
 {
+	if (putc_hook)
+		putc_hook(c);
 	if (c == '\n')
 		uart_write('\r');
 	uart_write(c);

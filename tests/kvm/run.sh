@@ -44,6 +44,87 @@ bad() {
 	fi
 }
 
+# hostile NAME TARGETS DEVICES STDIN -- LKVM-RUN-ARGS: guest/virtq-hostile feeds
+# malformed queues to the virtio-mmio devices. lkvm must survive with the
+# guest's status 0 (every case detected or harmless, every device working
+# after its reset), the guest must have attacked every one of TARGETS, and
+# lkvm's stderr must hold nothing but "device needs reset" warnings: each
+# core check (and DEVICES' own ones) for every device, and exactly one per
+# NEEDS_RESET the guest saw.
+hostile() {
+	name=$1 targets=$2 devices=$3 input=$4
+	shift 5
+	timeout 90 "$LKVM" run -k "$G/virtq-hostile.bzImage" --transport mmio "$@" \
+		<"$input" >"$T/out" 2>"$T/err"
+	rc=$?
+	why=$(hostile_check "$targets" "$devices" "$rc")
+	if [ -z "$why" ]; then
+		ok "$name"
+		return
+	fi
+	grep -E "UNEXPECTED|NOT RECOVERED|FAIL" "$T/out" | head -20 >>"$T/err"
+	cp "$T/err" "$T/out"
+	ko "$name" "$why"
+}
+
+# hostile_check TARGETS DEVICES RC: prints what is wrong, nothing if all is well.
+hostile_check() {
+	[ "$3" = 0 ] || { echo "exit status $3 (124: lkvm hung; 1-7: the guest's verdict)"; return; }
+	grep -q "^virtq-hostile: PASS" "$T/out" || { echo "no PASS from the guest"; return; }
+	for t in $1; do
+		grep -q "^virtq-hostile: $t [a-z]" "$T/out" || { echo "no cases ran on $t"; return; }
+	done
+	for d in $2; do
+		for w in "a descriptor points outside guest memory" \
+			 "a descriptor chain loops or is longer than the queue" \
+			 "a descriptor chain is malformed" "a descriptor chain is larger than 4 GiB" \
+			 "the available ring index jumped past the queue size" \
+			 "queue rings are outside guest memory or misaligned" \
+			 "queue size is not a power of two within the maximum"; do
+			grep -q "^lkvm: warning: virtio-$d: $w; device needs reset" "$T/err" ||
+				{ echo "lkvm did not report '$w' for $d"; return; }
+		done
+	done
+	case " $2 " in *" blk "*)
+		grep -q "virtio-blk: a block request has no status byte" "$T/err" ||
+			{ echo "lkvm did not report the block request without a status"; return; } ;;
+	esac
+	case " $2 " in *" net "*)
+		grep -q "virtio-net: a receive buffer has no room for the virtio-net header" \
+			"$T/err" || { echo "lkvm did not report the tiny receive buffer"; return; } ;;
+	esac
+	other=$(grep -v "^lkvm: warning: virtio-[a-z0-9]*: .*; device needs reset$" "$T/err" | head -3)
+	[ -z "$other" ] || { echo "unexpected lkvm output: $other"; return; }
+	seen=$(grep -c "needs reset" "$T/out")
+	said=$(grep -c "device needs reset$" "$T/err")
+	[ "$seen" = "$said" ] || echo "the guest saw NEEDS_RESET $seen times, lkvm reported $said"
+}
+
+hostile_tests() {
+	mkdir -p "$T/share"
+	echo "9p share of the hostile-queue test" >"$T/share/file"
+	head -c 1048576 /dev/zero >"$T/rw.img"
+	printf 'lkvm-hostile-disk' | dd of="$T/rw.img" conv=notrunc 2>/dev/null
+	cp "$T/rw.img" "$T/ro.img"
+	before=$(cat "$T/rw.img" "$T/ro.img" | md5sum)
+	hostile hostile-queues "rng blk blk-ro net-tx net-rx 9p" "rng blk net 9p" /dev/null -- \
+		-m 256 -d "$T/rw.img" -d "$T/ro.img,ro" --9p "$T/share,hostile" \
+		-p "vqh.devices=rng,blk,net,9p"
+	if [ -n "$before" ] && [ "$(cat "$T/rw.img" "$T/ro.img" | md5sum)" = "$before" ]; then
+		ok hostile-queues-disks-unchanged
+	else
+		: >"$T/out"
+		ko hostile-queues-disks-unchanged "garbage requests changed a disk image"
+	fi
+	# virtio-console: lkvm drops serial output, the guest sends its log through
+	# hvc0 at the end; receive cases need input waiting on stdin.
+	head -c 65536 /dev/zero | tr '\0' x >"$T/console.in"
+	hostile hostile-queues-console "console-tx console-rx" "console" "$T/console.in" -- \
+		-m 256 --console virtio -p "vqh.devices=console"
+	# 4 GiB: RAM ends at 3 GiB below the MMIO hole and goes on at 4 GiB.
+	hostile hostile-queues-4g "rng" "rng" /dev/null -- -m 4096 -p "vqh.devices=rng"
+}
+
 # --- bad input: no KVM needed, the checks come before /dev/kvm is opened ---
 head -c 3000 "$G/hello.bzImage" >"$T/truncated"
 head -c 600000 /dev/urandom >"$T/garbage"
@@ -92,6 +173,7 @@ else
 	run smp-2 2 "smp: 2 of 2" -- -k "$G/smp.bzImage" -c 2
 	run smp-4 4 "smp: 4 of 4" -- -k "$G/smp.bzImage" -c 4
 	run debug-boot-time 0 "guest ran for" -- -k "$G/hello.bzImage" --debug-boot-time
+	hostile_tests
 fi
 
 echo "kvm: $pass passed, $fail failed, $skip skipped"

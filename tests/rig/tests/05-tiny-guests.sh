@@ -1,6 +1,7 @@
 # The tiny guests of guest/ and the bad-input checks (tests/kvm/run.sh) on the
-# rig's real KVM: both boot paths, exit port, zero page, e820, SMP bring-up.
-# rig-timeout: 200
+# rig's real KVM: both boot paths, exit port, zero page, e820, SMP bring-up,
+# malformed virtqueues fed to every virtio-mmio device (guest/virtq-hostile).
+# rig-timeout: 300
 need_file /files/kvm/run.sh
 need_file /files/kvm/hello.bzImage
 sh /files/kvm/run.sh "$LKVM" /files/kvm >"$CASE_DIR/kvm.out" 2>&1
