@@ -2,6 +2,7 @@
 # Boot benchmark, the part that runs INSIDE the rig (busybox sh) as
 # /rig-test.sh; tests/bench/boot.sh puts everything under /files/bench/:
 #   config          sourced: RUNS, HAVE_KVMTOOL, HAVE_QEMU, VERBOSE
+#   inner-lib.sh    the round loop (shared with blk-inner.sh, net-inner.sh)
 #   runtime         the timing helper (runtime.c)
 #   hello.bzImage   guest/hello.bzImage, zero-padded to 4 KiB (kvmtool
 #                   reads a whole 4 KiB boot_params before it checks "HdrS")
@@ -13,21 +14,12 @@
 # Output: BENCH-ROW LABEL runs=N ok=K ms_min=.. ms_med=.. ms_max=.. rss_...
 # lines (see runtime.c), BENCH-CMD LABEL COMMAND and BENCH-NOTE lines; the
 # host side turns them into the table.
-B=/files/bench
-RUNS=20 HAVE_KVMTOOL=0 HAVE_QEMU=0 VERBOSE=0
-. $B/config
+RUNS=20 HAVE_QEMU=0
+. /files/bench/inner-lib.sh
 RT=$B/runtime
-LKVM=/lkvm
-KT=$B/lkvm-static
 HELLO=$B/hello.bzImage
 K=$B/bzImage
 I=$B/initrd.gz
-S=/tmp/bench.samples
-cd /tmp || exit 1
-# kvmtool makes ~/.lkvm (mode 0755) at every start, even for `version`, and
-# lkvm refuses a runtime directory that is not 0700: give kvmtool its own HOME.
-KHOME=/tmp/kvmtool-home
-mkdir -p $KHOME
 
 # Same shape for every VMM: 1 vCPU; 64 MiB for the tiny guest, 128 MiB for Linux.
 HMEM=64 LMEM=128
@@ -44,8 +36,8 @@ QEMU="$QEMU -L $B/qemu/share -nodefaults -no-user-config -display none -M microv
 QEMU="$QEMU -accel kvm -cpu host -smp 1 -serial stdio -no-reboot"
 QEMU="$QEMU -device isa-debug-exit,iobase=0xf4,iosize=1"
 
-# cmd LABEL: prints "STATUS|MARKER|TIMEOUT|COMMAND" for the configuration.
-cmd() {
+# spec LABEL: prints "STATUS|MARKER|TIMEOUT|COMMAND" for the configuration.
+spec() {
 	case $1 in
 	baseline:exec-true) echo "0||10|/bin/true" ;;
 	lkvm:hello) echo "0|hello from lkvm guest|30|$LKVM run -k $HELLO -m $HMEM -c 1" ;;
@@ -61,58 +53,50 @@ cmd() {
 	esac
 }
 
-# diag_hang LABEL: what the VMM processes left behind are doing.
-diag_hang() {
-	local p t exe
-	echo "BENCH-HANG $1: runtime did not come back; processes left:"
-	for p in /proc/[0-9]*; do
-		exe=$(readlink "$p/exe" 2>/dev/null) || continue
-		case $exe in /lkvm|$B/*) ;; *) continue ;; esac
-		echo "BENCH-HANG pid ${p#/proc/} $exe $(grep -E '^State' "$p/status" | tr -s '\t ' ' ')"
-		for t in "$p"/task/*; do
-			echo "BENCH-HANG  tid ${t##*/} wchan=$(cat "$t/wchan" 2>/dev/null)"
-			sed 's/^/BENCH-HANG    /' "$t/stack" 2>/dev/null | head -n 12
-		done
-		kill -9 "${p#/proc/}" 2>/dev/null
-	done
-	dmesg | tail -n 20 | sed 's/^/BENCH-HANG dmesg: /'
+# cmd LABEL: the configuration's command line.
+cmd() {
+	local c
+	c=$(spec "$1")
+	echo "${c#*|*|*|}"
 }
 
-# measure LABEL SAMPLES [RUNTIME-OPTION...]: one run of LABEL appended to
-# SAMPLES. The -p/-append argument is the rest of the command line after the
-# flag, so it is split off here to stay one argument. kvmtool runs with its
-# own HOME (see KHOME). runtime kills a VMM that outlives its timeout; the
-# outer timeout is for a VMM that cannot be killed (stuck in the kernel).
+# measure LABEL SAMPLES [warm]: one run of LABEL appended to SAMPLES (the
+# warm-up keeps its output, shown with VERBOSE=1). The -p/-append argument is
+# the rest of the command line after the flag, so it is split off here to
+# stay one argument. kvmtool runs with its own HOME (see KHOME). runtime
+# kills a VMM that outlives its timeout; the outer timeout is for a VMM that
+# cannot be killed (stuck in the kernel).
 measure() {
-	local l=$1 out=$2 spec st mk to c pre arg rc=0 wd
-	shift 2
-	spec=$(cmd "$l")
-	st=${spec%%|*}; spec=${spec#*|}
-	mk=${spec%%|*}; spec=${spec#*|}
-	to=${spec%%|*}; c=${spec#*|}
+	local l=$1 out=$2 sp st mk to c pre arg rc=0 wd keep=
+	sp=$(spec "$l")
+	st=${sp%%|*}; sp=${sp#*|}
+	mk=${sp%%|*}; sp=${sp#*|}
+	to=${sp%%|*}; c=${sp#*|}
 	wd="timeout -s KILL $((to + 30)) $RT -o $out -l $l -e $st -t $to"
 	case $l in *:linux*) wd="$wd -v uptime_ms" ;; esac
+	[ "${3:-}" = warm ] && keep="-O /tmp/warm.out"
 	case $l in kvmtool:*) export HOME=$KHOME ;; esac
 	case $c in
 	*" -p "*) pre=${c%% -p *}; arg=${c#* -p }
-		$wd ${mk:+-g "$mk"} "$@" $pre -p "$arg" || rc=$? ;;
+		$wd ${mk:+-g "$mk"} $keep $pre -p "$arg" || rc=$? ;;
 	*" -append "*) pre=${c%% -append *}; arg=${c#* -append }
-		$wd ${mk:+-g "$mk"} "$@" $pre -append "$arg" || rc=$? ;;
-	*) $wd ${mk:+-g "$mk"} "$@" $c || rc=$? ;;
+		$wd ${mk:+-g "$mk"} $keep $pre -append "$arg" || rc=$? ;;
+	*) $wd ${mk:+-g "$mk"} $keep $c || rc=$? ;;
 	esac
 	export HOME=/root
 	if [ $rc = 137 ] || [ $rc = 143 ]; then
 		diag_hang "$l"
 		echo "$l 0 0 -2 0 -1" >>"$out"
 	fi
+	if [ $rc = 0 ] && [ -n "$keep" ] && [ "$VERBOSE" = 1 ]; then
+		echo "---- warm-up output of $l ($(cut -d' ' -f2 "$out") ms):"
+		tail -n 40 /tmp/warm.out | tr -d '\r'
+		echo "----"
+	fi
 	return $rc
 }
 
-now() { cut -d' ' -f1 /proc/uptime; }
-t0=$(now)
-dm0=$(dmesg | wc -l)
-echo "BENCH-INFO rig kernel $(uname -r), $(grep -c ^processor /proc/cpuinfo) cpus, /dev/kvm $([ -c /dev/kvm ] && echo present || echo MISSING)"
-echo "BENCH-INFO lkvm: $($LKVM version 2>&1 | head -n 1)"
+bench_start
 
 labels="baseline:exec-true lkvm:hello lkvm:hello-legacy"
 [ "$HAVE_KVMTOOL" = 1 ] && labels="$labels kvmtool:hello-legacy"
@@ -124,7 +108,6 @@ labels="$labels lkvm:linux-port lkvm:linux-reboot lkvm:linux-poweroff lkvm:linux
 # kvmtool has no isa-debug-exit: check that a plain run ignores the 0xf4
 # write (then the guest sits in hlt), which is why it runs with --debug-ioport.
 if [ "$HAVE_KVMTOOL" = 1 ]; then
-	HOME=$KHOME "$KT" version 2>&1 | sed 's/^/BENCH-INFO kvmtool: /' | head -n 1
 	: >/tmp/kt-plain.samples
 	HOME=$KHOME $RT -q -o /tmp/kt-plain.samples -l kt -e any -t 10 \
 		"$KT" run -k "$HELLO" -m $HMEM -c 1 --nodefaults
@@ -134,43 +117,7 @@ if [ "$HAVE_KVMTOOL" = 1 ]; then
 	esac
 fi
 
-# Warm-up and validation: one run of each; a configuration whose run fails
-# is dropped (its error and output tail are printed).
-ok=
-for l in $labels; do
-	: >/tmp/warm.samples
-	if measure "$l" /tmp/warm.samples -O /tmp/warm.out; then
-		ok="$ok $l"
-		if [ "$VERBOSE" = 1 ]; then
-			echo "---- warm-up output of $l ($(cut -d' ' -f2 /tmp/warm.samples) ms):"
-			tail -n 40 /tmp/warm.out | tr -d '\r'
-			echo "----"
-		fi
-	else
-		echo "BENCH-NOTE $l: warm-up run failed, not measured"
-		echo "BENCH-ROW $l runs=0 ok=0"
-	fi
-done
-for l in $ok; do
-	c=$(cmd "$l")
-	echo "BENCH-CMD $l ${c#*|*|*|}"
-done
-echo "BENCH-INFO warm-up done after $(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.0f", b - a }') s"
-
-# The runs, interleaved round by round so that drift hits every VMM alike.
-: >$S
-i=1
-while [ $i -le "$RUNS" ]; do
-	for l in $ok; do
-		echo "BENCH-RUN $i $l"
-		measure "$l" $S
-	done
-	echo "BENCH-INFO round $i/$RUNS done ($(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.0f", b - a }') s)"
-	i=$((i + 1))
-done
+bench_rounds "$labels"
 $RT -s $S | sed 's/^/BENCH-ROW /'
-# What the rig kernel said meanwhile (KVM warnings and the like), counted.
-dmesg | tail -n +$((dm0 + 1)) | sed 's/^\[[^]]*\] //; s/\[[0-9]*\]/[PID]/' |
-	sort | uniq -c | sort -rn | head -n 15 | sed 's/^/BENCH-DMESG /'
-echo "BENCH-INFO inner time $(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.0f", b - a }') s"
+bench_end
 exit 0

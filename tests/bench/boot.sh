@@ -19,6 +19,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 . "$repo/tests/rig/lib.sh"
+. "$here/lib.sh"
 
 # The table, from the BENCH-ROW lines of the serial log.
 metric() {
@@ -40,9 +41,7 @@ metric() {
 # report LOG: the table, notes and commands from a rig serial log.
 report() {
 	clean=$(tr -d '\r' <"$1")
-	echo
-	echo "== lkvm boot benchmark, $(date -r "$1" '+%Y-%m-%d %H:%M'), tree $(git -C "$repo" describe --always --dirty 2>/dev/null || echo '?')"
-	printf '%s\n' "$clean" | sed -n 's/^BENCH-INFO //p' | grep -v '^round ' | sed 's/^/# /'
+	bench_report_head "$clean" "lkvm boot benchmark" "$1"
 	printf '%-8s %-58s %9s %9s %9s %6s\n' VMM metric median min max runs
 	printf '%s\n' "$clean" | sed -n 's/^BENCH-ROW //p' | while read -r label rest; do
 		vmm=${label%%:*}
@@ -72,14 +71,7 @@ report() {
 	echo "Linux rows: wall time from fork to VMM exit; 'guest clock' is the guest's"
 	echo "CLOCK_MONOTONIC when /init ran (kernel timekeeping start to /init)."
 	echo "Guest memory: 64 MiB (hello), 128 MiB (Linux); 1 vCPU everywhere."
-	notes=$(printf '%s\n' "$clean" | sed -n 's/^BENCH-NOTE //p')
-	[ -z "$notes" ] || printf '%s\n' "$notes" | sed 's/^/note: /'
-	echo "Commands (inside the rig, /files/bench = the staged files):"
-	printf '%s\n' "$clean" | sed -n 's/^BENCH-CMD /  /p'
-	dm=$(printf '%s\n' "$clean" | sed -n 's/^BENCH-DMESG *//p')
-	[ -z "$dm" ] || { echo "Rig kernel messages during the runs (count, message):"; printf '%s\n' "$dm" | sed 's/^/  /'; }
-	hang=$(printf '%s\n' "$clean" | grep '^BENCH-HANG' || true)
-	[ -z "$hang" ] || { echo "Hung runs:"; printf '%s\n' "$hang" | sed 's/^BENCH-HANG/ /'; }
+	bench_report_tail "$clean"
 }
 
 runs=20 use_kvmtool=1 use_qemu=1 verbose=0 logf=''
@@ -119,35 +111,10 @@ mk_cpio "$work/initroot" "$b/initrd.gz"
 # "HdrS" and takes shorter files for flat binaries: pad the 4080-byte image.
 cp "$hello" "$b/hello.bzImage"
 [ "$(stat -c %s "$b/hello.bzImage")" -ge 4096 ] || truncate -s 4096 "$b/hello.bzImage"
-gk=$(flock "$CACHE/guest-kernel.lock" "$repo/tests/rig/guest-kernel.sh")
-cp "$gk" "$b/bzImage"
+bench_guest_kernel "$b/bzImage"
 
-# kvmtool: built once from the peer tarball, outside the tree, and cached.
-kt_cache=$CACHE/kvmtool-b48735e
 have_kvmtool=0
-if [ "$use_kvmtool" = 1 ]; then
-	tarball=${KVMTOOL_TARBALL:-$repo/../shared/peers/kvmtool-b48735e.tar.gz}
-	if [ ! -x "$kt_cache/lkvm-static" ] && [ -f "$tarball" ]; then
-		log "building kvmtool from $tarball (once; cached in $kt_cache)"
-		mkdir -p "$kt_cache"
-		src=$(mktemp -d /tmp/kvmtool-build.XXXXXX)
-		tar xzf "$tarball" -C "$src"
-		top=$(dirname "$(find "$src" -maxdepth 2 -name Makefile | head -n 1)")
-		if flock "$kt_cache/.build.lock" make -C "$top" -j2 lkvm-static >"$kt_cache/build.log" 2>&1; then
-			cp "$top/lkvm-static" "$kt_cache/lkvm-static.tmp"
-			mv "$kt_cache/lkvm-static.tmp" "$kt_cache/lkvm-static"
-		else
-			log "kvmtool did not build (see $kt_cache/build.log); measuring without it"
-		fi
-		rm -rf "$src"
-	fi
-	if [ -x "$kt_cache/lkvm-static" ]; then
-		cp "$kt_cache/lkvm-static" "$b/lkvm-static"
-		have_kvmtool=1
-	elif [ ! -f "$tarball" ]; then
-		log "no $tarball: measuring without kvmtool"
-	fi
-fi
+if [ "$use_kvmtool" = 1 ] && bench_kvmtool "$b"; then have_kvmtool=1; fi
 
 # QEMU: the rig has no qemu of its own; copy the host's dynamically linked
 # binary with every library ldd names, its loader and the microvm firmware,
@@ -181,44 +148,13 @@ HAVE_QEMU=$have_qemu
 VERBOSE=$verbose
 EOF
 
-if [ -z "$logf" ]; then
-	mkdir -p "$CACHE/logs"
-	logf=$CACHE/logs/bench-boot-$(date +%Y%m%d-%H%M%S)-$$.log
-fi
+[ -n "$logf" ] || logf=$(bench_log boot)
 # A round (6 Linux boots, 5 tiny ones) takes about 15 s in the rig; the cap
 # leaves room for a slow host, not for a wedged rig (others wait for it).
 timeout=$((300 + runs * 45))
-# One rig vCPU: with two, the nested rig wedged for good in 2 of 2 full runs
-# (see README); the -smp given last wins.
-export RIG_QEMU_ARGS="${RIG_QEMU_ARGS:-} -smp ${BENCH_RIG_SMP:-1}"
 log "rig: $runs runs per configuration (kvmtool: $have_kvmtool, qemu: $have_qemu), log $logf"
-: >"$logf"
 rc=0
-"$repo/tests/rig/rig.sh" --quiet --timeout "$timeout" --log "$logf" "$here/boot-inner.sh" "$b" &
-rigpid=$!
-# Progress: the rig's round and warm-up lines, failures and hang reports.
-tail -s 1 -F --pid="$rigpid" "$logf" 2>/dev/null |
-	grep --line-buffered -E '^(BENCH-INFO|BENCH-NOTE|BENCH-HANG|runtime:|RIG-)' |
-	sed -u 's/\r$//' >&2 &
-# Stall guard: the rig prints a line before every run, a few seconds apart.
-# When the nested rig wedges (seen under MTTCG: both TCG threads spinning,
-# nothing on the serial console, the rig's own timeouts never firing), stop
-# it instead of holding the rig lock until --timeout. The clock starts once
-# the rig has booted (waiting for the lock writes nothing).
-stall=${BENCH_STALL:-240}
-while kill -0 "$rigpid" 2>/dev/null; do
-	sleep 10
-	if grep -q RIG-INIT "$logf" 2>/dev/null &&
-		[ $(($(date +%s) - $(stat -c %Y "$logf"))) -gt "$stall" ]; then
-		log "rig stalled: no output for ${stall}s; stopping it (last lines of $logf below)"
-		tr -d '\r' <"$logf" | grep -v '^\[' | tail -n 5 >&2
-		kill -TERM "$rigpid" 2>/dev/null || true
-		break
-	fi
-done
-wait "$rigpid" || rc=$?
-wait || true	# the progress pipeline ends within a second of the rig
-
+bench_rig "$logf" "$timeout" "$here/boot-inner.sh" "$b" || rc=$?
 report "$logf"
 echo "bench took $(($(date +%s) - bench_start)) s (rig status $rc), serial log $logf"
 exit "$rc"

@@ -11,6 +11,8 @@
  *   nettool tcp-recv HOST PORT                HOST:PORT to stdout
  *   nettool tcp-serve-file PORT FILE [N]      send FILE to N connections (default 1)
  *   nettool tcp-sink PORT                     one connection's data to stdout
+ *   nettool tcp-blast HOST PORT SECS          send for SECS seconds to HOST:PORT
+ *   nettool tcp-source PORT SECS              send for SECS seconds to one connection
  *   nettool garbage IFACE COUNT [SEED]        malformed frames on a packet socket
  *
  * Transfers print "NETTOOL bytes=N secs=S mibps=R" on stderr. Exit status 0
@@ -226,7 +228,28 @@ static int tcp_many(const char *host, const char *port, int count)
 	return ok == count ? 0 : 1;
 }
 
-static int tcp_send(const char *host, const char *port)
+/*
+ * Write a fixed buffer to @fd for @secs seconds: bytes written, or -1. The
+ * timed senders (tcp-blast, tcp-source) print this count, which includes
+ * what still sat in socket buffers: the receiver's figure is the one to trust.
+ */
+static long long blast(int fd, double secs)
+{
+	static char buf[1 << 16];
+	double end = now() + secs;
+	long long total = 0;
+
+	memset(buf, 0x5a, sizeof(buf));
+	do {
+		if (write_all(fd, buf, sizeof(buf)))
+			return -1;
+		total += sizeof(buf);
+	} while (now() < end);
+	return total;
+}
+
+/* Send stdin, or for @secs seconds a fixed buffer (secs > 0; see blast). */
+static int tcp_send(const char *host, const char *port, double secs)
 {
 	int fd = connect_to(host, port);
 	double t0 = now();
@@ -235,7 +258,7 @@ static int tcp_send(const char *host, const char *port)
 
 	if (fd < 0)
 		return die("connect");
-	n = pump(0, fd);
+	n = secs > 0 ? blast(fd, secs) : pump(0, fd);
 	if (n < 0)
 		return die("send");
 	shutdown(fd, SHUT_WR);
@@ -257,6 +280,38 @@ static int tcp_recv(const char *host, const char *port)
 	n = pump(fd, 1);
 	if (n < 0)
 		return die("recv");
+	stats(n, t0);
+	close(fd);
+	return 0;
+}
+
+/* Listen on @port and accept one connection: its fd, or -1 (said on stderr). */
+static int accept_one(const char *port)
+{
+	int lfd = listener(SOCK_STREAM, port), fd;
+
+	if (lfd < 0) {
+		die("listen");
+		return -1;
+	}
+	fd = accept(lfd, NULL, NULL);
+	if (fd < 0)
+		die("accept");
+	close(lfd);
+	return fd;
+}
+
+static int tcp_source(const char *port, double secs)
+{
+	int fd = accept_one(port);
+	double t0 = now();
+	long long n;
+
+	if (fd < 0)
+		return 1;
+	n = blast(fd, secs);
+	if (n < 0)
+		return die("send");
 	stats(n, t0);
 	close(fd);
 	return 0;
@@ -285,16 +340,12 @@ static int tcp_serve_file(const char *port, const char *file, int count)
 
 static int tcp_sink(const char *port)
 {
-	int lfd = listener(SOCK_STREAM, port), fd;
-	double t0;
+	int fd = accept_one(port);
+	double t0 = now();
 	long long n;
 
-	if (lfd < 0)
-		return die("listen");
-	fd = accept(lfd, NULL, NULL);
 	if (fd < 0)
-		return die("accept");
-	t0 = now();
+		return 1;
 	n = pump(fd, 1);
 	stats(n < 0 ? 0 : n, t0);
 	close(fd);
@@ -436,13 +487,17 @@ int main(int argc, char **argv)
 	if (!strcmp(c, "tcp-many") && argc == 5)
 		return tcp_many(argv[2], argv[3], atoi(argv[4]));
 	if (!strcmp(c, "tcp-send") && argc == 4)
-		return tcp_send(argv[2], argv[3]);
+		return tcp_send(argv[2], argv[3], 0);
 	if (!strcmp(c, "tcp-recv") && argc == 4)
 		return tcp_recv(argv[2], argv[3]);
 	if (!strcmp(c, "tcp-serve-file") && argc >= 4)
 		return tcp_serve_file(argv[2], argv[3], argc > 4 ? atoi(argv[4]) : 1);
 	if (!strcmp(c, "tcp-sink") && argc == 3)
 		return tcp_sink(argv[2]);
+	if (!strcmp(c, "tcp-blast") && argc == 5)
+		return tcp_send(argv[2], argv[3], atof(argv[4]));
+	if (!strcmp(c, "tcp-source") && argc == 4)
+		return tcp_source(argv[2], atof(argv[3]));
 	if (!strcmp(c, "garbage") && argc >= 4)
 		return garbage(argv[2], atoi(argv[3]), argc > 4 ? atoi(argv[4]) : 1);
 	fprintf(stderr, "usage: see the top of tests/tools/nettool.c\n");
