@@ -19,7 +19,7 @@ CORE_SRCS	:= kvm.c kvm-cpu.c term.c control.c
 SRCS		:= $(CORE_SRCS) $(wildcard builtin/*.c util/*.c x86/*.c hw/*.c virtio/*.c)
 OBJS		:= $(SRCS:.c=.o)
 # Blobs assembled at build time and carried inside the binary.
-BLOB_OBJS	:= x86/bios/bios-blob.o
+BLOB_OBJS	:= x86/bios/bios-blob.o guest/init/init-blob.o
 MAIN_OBJ	:= kvmtool.o
 
 all: lkvm
@@ -59,6 +59,7 @@ tests/unit/run-unit: $(UNIT_OBJS) $(OBJS) $(BLOB_OBJS)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 include guest/guest.mk
+include guest/init/init.mk
 
 check: lkvm tests/unit/run-unit guests
 	tests/run-all.sh
@@ -73,7 +74,7 @@ check-unit: tests/unit/run-unit
 clean:
 	rm -f lkvm $(MAIN_OBJ) $(OBJS) $(UNIT_OBJS) $(BLOB_OBJS) tests/unit/run-unit \
 		x86/bios/bios.o x86/bios/bios.elf x86/bios/bios.bin .version-stamp \
-		$(GUEST_CLEAN)
+		$(GUEST_CLEAN) $(INIT_CLEAN)
 	find . -name '*.d' -delete
 
 .PHONY: all check check-unit demo clean FORCE

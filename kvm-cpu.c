@@ -1,6 +1,7 @@
 /* vCPUs: one host thread each, running KVM_RUN and dispatching exits. */
 #include "kvm/kvm-cpu.h"
 #include "kvm/kvm.h"
+#include "kvm/seccomp.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -235,8 +236,8 @@ int kvm_cpu__start_all(struct kvm *kvm)
 	sigaddset(&set, SIG_KICK);
 	pthread_sigmask(SIG_BLOCK, &set, &old);
 	for (int i = 0; i < kvm->nr_cpus && !ret; i++) {
-		ret = -pthread_create(&kvm->cpus[i]->thread, NULL, kvm_cpu__thread,
-				      kvm->cpus[i]);
+		ret = seccomp__thread_create(&kvm->cpus[i]->thread, SECCOMP_ROLE_VCPU,
+					     kvm_cpu__thread, kvm->cpus[i]);
 		if (!ret)
 			kvm->cpus[i]->started = true;
 	}

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #define TERM_ESCAPE	0x01	/* Ctrl-A */
+#define TERM_FILE_CHUNKS	64	/* file chunks read per turn of the loop */
 
 /*
  * The saved terminal state is process-wide by nature: atexit() and fatal
@@ -83,12 +84,74 @@ void term__attach_sysrq(struct term *t, void (*fn)(void *opaque, u8 key))
 	t->sysrq = fn;
 }
 
+/* A closed or broken stdout must not stop the guest. Output lock held. */
+static void term__out(int *fd, const void *buf, size_t len)
+{
+	if (*fd >= 0 && len && write_in_full(*fd, buf, len) < 0)
+		*fd = -1;
+}
+
+/*
+ * Before INIT_SYNC the guest's console carries the init's messages (or
+ * the kernel's, if told so): they go to stderr as they are, less the
+ * marker. Returns how many bytes of @buf came before the first frame.
+ */
+static size_t term__find_sync(struct term *t, const u8 *buf, size_t len)
+{
+	u8 plain[256];
+	size_t n = 0, i;
+
+	for (i = 0; i < len && !t->synced; i++) {
+		u8 c = buf[i];
+
+		if (c == (u8)INIT_SYNC[t->sync_have]) {
+			if (++t->sync_have == INIT_SYNC_LEN)
+				__atomic_store_n(&t->synced, true, __ATOMIC_RELEASE);
+			continue;
+		}
+		term__out(&t->err_fd, plain, n);
+		term__out(&t->err_fd, INIT_SYNC, t->sync_have);
+		n = 0;
+		t->sync_have = 0;
+		if (c == (u8)INIT_SYNC[0]) {
+			t->sync_have = 1;
+			continue;
+		}
+		plain[n++] = c;
+		if (n == sizeof(plain)) {
+			term__out(&t->err_fd, plain, n);
+			n = 0;
+		}
+	}
+	term__out(&t->err_fd, plain, n);
+	if (t->synced)
+		term__kick(t);		/* input waited for this */
+	return i;
+}
+
+static void term__write_framed(struct term *t, const u8 *buf, size_t len)
+{
+	const u8 *p = buf, *end = buf + len, *data;
+	size_t n;
+	int type;
+
+	if (!t->synced)
+		p += term__find_sync(t, buf, len);
+	while ((type = frame_dec__next(&t->dec, &p, end, &data, &n)) >= 0) {
+		if (type == FRAME_STDOUT)
+			term__out(&t->out_fd, data, n);
+		else if (type == FRAME_STDERR)
+			term__out(&t->err_fd, data, n);
+	}
+}
+
 void term__write(struct term *t, const void *buf, size_t len)
 {
 	pthread_mutex_lock(&t->out_lock);
-	/* A closed or broken stdout must not stop the guest. */
-	if (t->out_fd >= 0 && write_in_full(t->out_fd, buf, len) < 0)
-		t->out_fd = -1;
+	if (t->framed)
+		term__write_framed(t, buf, len);
+	else
+		term__out(&t->out_fd, buf, len);
 	pthread_mutex_unlock(&t->out_lock);
 }
 
@@ -128,15 +191,27 @@ static void term__flush_pending(struct term *t)
 
 	if (!t->rx || !t->nr_pending)
 		return;
+	if (t->framed && !__atomic_load_n(&t->synced, __ATOMIC_ACQUIRE))
+		return;
 	n = t->rx(t->rx_opaque, t->pending, t->nr_pending);
 	memmove(t->pending, t->pending + n, t->nr_pending - n);
 	t->nr_pending -= n;
 }
 
+/* Framed input: a FRAME_STDIN frame of @len bytes, or FRAME_EOF if @len is 0. */
+static void term__frame_input(struct term *t, const u8 *buf, size_t len)
+{
+	frame__header(t->pending + t->nr_pending, len ? FRAME_STDIN : FRAME_EOF, len);
+	memcpy(t->pending + t->nr_pending + FRAME_HDR, buf, len);
+	t->nr_pending += FRAME_HDR + len;
+}
+
 static void term__read_input(struct term *t)
 {
 	u8 buf[TERM_PENDING_MAX / 2];
-	ssize_t n = read(t->in_fd, buf, sizeof(buf));
+	/* Room: a frame header, or a held Ctrl-A that term__filter() puts back. */
+	size_t max = t->framed ? sizeof(buf) - FRAME_HDR : sizeof(buf) - 1;
+	ssize_t n = read(t->in_fd, buf, max);
 
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return;
@@ -144,6 +219,14 @@ static void term__read_input(struct term *t)
 		t->in_eof = true;
 		if (t->in_pollable)
 			mainloop__remove(t->kvm->loop, t->in_fd);
+		if (t->framed)
+			term__frame_input(t, NULL, 0);
+		term__flush_pending(t);
+		return;
+	}
+	if (t->framed) {
+		term__frame_input(t, buf, n);
+		term__flush_pending(t);
 		return;
 	}
 	if (!term__filter(t, buf, n)) {
@@ -155,8 +238,9 @@ static void term__read_input(struct term *t)
 
 /*
  * Read more only while the device keeps up; otherwise wait for its kick.
- * Unpollable input (a regular file) is read a chunk per kick: the chunk
- * lands in the device, which kicks again once the guest has consumed it.
+ * Unpollable input (a regular file) is read chunk after chunk while the
+ * device takes each whole; one it cannot take stays pending, and the
+ * device kicks once the guest has room (virtio-console kicks only then).
  */
 static void term__pump(struct term *t)
 {
@@ -166,8 +250,13 @@ static void term__pump(struct term *t)
 	if (t->in_eof)
 		return;
 	if (!t->in_pollable) {
-		if (!t->nr_pending)
+		for (int i = 0; !t->nr_pending && !t->in_eof; i++) {
+			if (i == TERM_FILE_CHUNKS) {
+				term__kick(t);		/* more later: let the loop breathe */
+				break;
+			}
 			term__read_input(t);
+		}
 		return;
 	}
 	room = t->nr_pending <= TERM_PENDING_MAX / 2;
@@ -181,6 +270,18 @@ static void term__on_input(void *opaque, u32 events)
 {
 	struct term *t = opaque;
 
+	/*
+	 * Parked input wakes only on a hang-up, when pending has no room for
+	 * a read: what is left in the pipe is then read on demand, as from a
+	 * file, instead of the hang-up waking the loop again and again.
+	 */
+	if (t->in_parked) {
+		mainloop__remove(t->kvm->loop, t->in_fd);
+		t->in_pollable = false;
+		t->in_parked = false;
+		term__pump(t);
+		return;
+	}
 	term__read_input(t);
 	term__pump(t);
 }
@@ -219,6 +320,13 @@ static int term__signalfd(void)
 	if (pthread_sigmask(SIG_BLOCK, &set, NULL))
 		return -1;
 	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+void term__set_framed(struct term *t, int err_fd)
+{
+	t->framed = true;
+	t->is_tty = false;
+	t->err_fd = err_fd;
 }
 
 int term__init(struct term *t, struct kvm *kvm, int in_fd, int out_fd)

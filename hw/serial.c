@@ -7,11 +7,15 @@
 #include "kvm/term.h"
 
 #include <linux/serial_reg.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define SERIAL_BASE	0x3f8
 #define SERIAL_IRQ	4
 #define SERIAL_FIFO	64
+#define SERIAL_LINE	160
+#define PANIC_PREFIX	"Kernel panic - not syncing: "
 
 struct serial {
 	struct bus_dev	dev;
@@ -23,6 +27,8 @@ struct serial {
 	u8		ier, lcr, mcr, lsr_extra, scr, fcr, dll, dlm;
 	bool		thri_pending;
 	int		irq_level;
+	char		line[SERIAL_LINE];	/* the line being written */
+	unsigned int	line_len;
 };
 
 static u8 serial__msr(struct serial *s)
@@ -100,12 +106,41 @@ static void serial__sysrq(void *opaque, u8 key)
 	pthread_mutex_unlock(&s->lock);
 }
 
+/*
+ * Watch the guest's lines: the reason of a kernel panic is kept for the
+ * report (kvm->panic_reason), and with no terminal attached (lkvm sandbox
+ * keeps the kernel's console off the command's output) --debug shows them.
+ */
+static void serial__log(struct serial *s, u8 c)
+{
+	const char *p;
+
+	if (c != '\n' && c != '\r') {
+		if (s->line_len < SERIAL_LINE - 1)
+			s->line[s->line_len++] = c;
+		return;
+	}
+	if (!s->line_len)
+		return;
+	s->line[s->line_len] = 0;
+	s->line_len = 0;
+	if (!s->term)
+		pr_debug("guest console: %s", s->line);
+	p = strstr(s->line, PANIC_PREFIX);
+	if (p && !s->kvm->panic_reason[0])
+		snprintf(s->kvm->panic_reason, sizeof(s->kvm->panic_reason), "%s",
+			 p + strlen(PANIC_PREFIX));
+}
+
 static void serial__transmit(struct serial *s, u8 c)
 {
-	if (s->mcr & UART_MCR_LOOP)
+	if (s->mcr & UART_MCR_LOOP) {
 		serial__push(s, &c, 1);
-	else if (s->term)
-		term__write(s->term, &c, 1);
+	} else {
+		serial__log(s, c);
+		if (s->term)
+			term__write(s->term, &c, 1);
+	}
 	s->thri_pending = true;
 }
 

@@ -74,13 +74,14 @@ static void uring__set_pointers(struct uring *u, const struct io_uring_params *p
 		u->sq_array[i] = i;
 }
 
-int uring__init(struct uring *u, u32 entries)
+static int uring__setup(struct uring *u, u32 entries, u32 flags)
 {
 	struct io_uring_params p;
 	int ret;
 
 	memset(u, 0, sizeof(*u));
 	memset(&p, 0, sizeof(p));
+	p.flags = flags;
 	u->fd = sys_io_uring_setup(entries, &p);
 	if (u->fd < 0)
 		return -errno;
@@ -91,6 +92,37 @@ int uring__init(struct uring *u, u32 entries)
 		return ret;
 	}
 	uring__set_pointers(u, &p);
+	return 0;
+}
+
+int uring__init(struct uring *u, u32 entries)
+{
+	return uring__setup(u, entries, 0);
+}
+
+int uring__init_restricted(struct uring *u, u32 entries, const u8 *ops, unsigned int nr)
+{
+	struct io_uring_restriction r[16];
+	int ret;
+
+	if (nr > ARRAY_SIZE(r))
+		return -EINVAL;
+	ret = uring__setup(u, entries, IORING_SETUP_R_DISABLED);
+	if (ret == -EINVAL)
+		return uring__init(u, entries);		/* before 5.10: no restrictions */
+	if (ret)
+		return ret;
+	memset(r, 0, sizeof(r));
+	for (unsigned int i = 0; i < nr; i++) {
+		r[i].opcode = IORING_RESTRICTION_SQE_OP;
+		r[i].sqe_op = ops[i];
+	}
+	if (sys_io_uring_register(u->fd, IORING_REGISTER_RESTRICTIONS, r, nr) < 0 ||
+	    sys_io_uring_register(u->fd, IORING_REGISTER_ENABLE_RINGS, NULL, 0) < 0) {
+		ret = -errno;
+		uring__exit(u);
+		return ret;
+	}
 	return 0;
 }
 

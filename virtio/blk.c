@@ -17,6 +17,7 @@
 #include "virtio/virtio.h"
 #include "kvm/devices.h"
 #include "kvm/kvm.h"
+#include "kvm/seccomp.h"
 #include "kvm/uring.h"
 
 #include <endian.h>
@@ -868,6 +869,11 @@ static u64 blk__features(const struct blk_dev *b, u16 nr_queues)
 	return f;
 }
 
+/* What blk__submit() and blk__destroy() put in the ring; nothing else gets in. */
+static const u8 blk__uring_ops[] = {
+	IORING_OP_READV, IORING_OP_WRITEV, IORING_OP_FSYNC, IORING_OP_NOP,
+};
+
 /* io_uring unless told not to or the kernel lacks it; then synchronous I/O. */
 static void blk__setup_uring(struct blk_dev *b)
 {
@@ -876,7 +882,8 @@ static void blk__setup_uring(struct blk_dev *b)
 
 	if (no && *no && strcmp(no, "0"))
 		return;
-	ret = uring__init(&b->ring, BLK_URING_ENTRIES);
+	ret = uring__init_restricted(&b->ring, BLK_URING_ENTRIES, blk__uring_ops,
+				     ARRAY_SIZE(blk__uring_ops));
 	if (ret) {
 		pr_debug("virtio-blk %s: no io_uring (%s): synchronous I/O", b->path,
 			 strerror(-ret));
@@ -884,7 +891,7 @@ static void blk__setup_uring(struct blk_dev *b)
 	}
 	/* Without NODROP a burst of completions could be lost. */
 	if (!(b->ring.features & IORING_FEAT_NODROP) ||
-	    pthread_create(&b->done_thread, NULL, blk__done_thread, b)) {
+	    seccomp__thread_create(&b->done_thread, SECCOMP_ROLE_IO, blk__done_thread, b)) {
 		uring__exit(&b->ring);
 		return;
 	}

@@ -1,6 +1,7 @@
 /* Split virtqueues and the device lifecycle, shared by all virtio devices. */
 #include "virtio/virtio.h"
 #include "kvm/kvm.h"
+#include "kvm/seccomp.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -392,7 +393,7 @@ int virtio_dev__start_io(struct virtio_dev *vdev)
 {
 	if (vdev->io_running)
 		return 0;
-	if (pthread_create(&vdev->io_thread, NULL, virtio_dev__io_thread, vdev))
+	if (seccomp__thread_create(&vdev->io_thread, SECCOMP_ROLE_IO, virtio_dev__io_thread, vdev))
 		return -EAGAIN;
 	vdev->io_running = true;
 	/* Kicks that came before DRIVER_OK are still counted in the eventfds. */

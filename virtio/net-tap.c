@@ -13,6 +13,7 @@
 #include "virtio/net.h"
 #include "virtio/virtio.h"
 #include "kvm/kvm.h"
+#include "kvm/seccomp.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -357,7 +358,7 @@ static int vhost__start_calls(struct vhost_net *v, struct virtio_dev *vdev)
 		    (epoll_ctl(v->epoll_fd, EPOLL_CTL_ADD, v->call_fd[i], &ev) && errno != EEXIST))
 			return -errno;
 	}
-	if (pthread_create(&v->thread, NULL, vhost__call_thread, v))
+	if (seccomp__thread_create(&v->thread, SECCOMP_ROLE_IO, vhost__call_thread, v))
 		return -EAGAIN;
 	v->running = true;
 	return 0;

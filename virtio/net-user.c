@@ -24,6 +24,7 @@
  * closed as soon as both sides are done.
  */
 #include "virtio/net.h"
+#include "kvm/seccomp.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -1570,7 +1571,7 @@ int net_user__start(struct net_user *u)
 	if (u->running)
 		return 0;
 	u->stopping = false;
-	if (pthread_create(&u->thread, NULL, nu_thread, u))
+	if (seccomp__thread_create(&u->thread, SECCOMP_ROLE_IO, nu_thread, u))
 		return -EAGAIN;
 	u->running = true;
 	return 0;

@@ -24,6 +24,7 @@
 #include "virtio/virtio.h"
 #include "kvm/devices.h"
 #include "kvm/kvm.h"
+#include "kvm/seccomp.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -363,6 +364,12 @@ static bool net__rx_reserve(struct net_queue *q, u32 need)
 			b->iov[i] = req->iov[req->nr_out + i];
 			b->len += b->iov[i].iov_len;
 		}
+		/* It could never be used: kept, it would stall receiving until a reset. */
+		if (b->len < NET_HDR) {
+			virtio_dev__fail(&q->n->vdev,
+					 "a receive buffer has no room for the virtio-net header");
+			return false;
+		}
 		room += b->len;
 		q->nr_rx_bufs++;
 	}
@@ -521,7 +528,7 @@ static int net__tap_start_rx(struct net_queue *q)
 	if (q->rx_running || !q->rx->ready)
 		return 0;
 	net__drain(q->rx_stop_fd);
-	if (pthread_create(&q->rx_thread, NULL, net__tap_rx_thread, q))
+	if (seccomp__thread_create(&q->rx_thread, SECCOMP_ROLE_IO, net__tap_rx_thread, q))
 		return -EAGAIN;
 	q->rx_running = true;
 	return 0;

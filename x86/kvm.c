@@ -6,7 +6,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/kvm.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -89,16 +91,49 @@ static int read_file(const char *what, const char *path, u8 **data, size_t *size
 	return 0;
 }
 
+/* Where an initrd of @size bytes goes: as high as the kernel allows. */
+static int kvm__place_initrd(struct kvm *kvm, const struct bzimage *bz, u64 kernel_end,
+			     u64 size, const char *what, struct boot_info *info)
+{
+	u64 ceiling = kvm->ram_low;
+
+	if (bz->hdr.initrd_addr_max && bz->hdr.initrd_addr_max < ceiling - 1)
+		ceiling = (u64)bz->hdr.initrd_addr_max + 1;
+	if (x86_boot__place_initrd(kernel_end, ceiling, size, &info->initrd_addr)) {
+		pr_err("%s (%llu MiB) does not fit in %llu MiB of guest memory; use a larger -m",
+		       what, (unsigned long long)size >> 20,
+		       (unsigned long long)kvm->cfg->ram_mib);
+		return -ENOMEM;
+	}
+	info->initrd_size = size;
+	return 0;
+}
+
+/* An initrd lkvm built (the embedded init's): copied from memory. */
+static int kvm__load_initrd_data(struct kvm *kvm, const struct bzimage *bz, u64 kernel_end,
+				 struct boot_info *info)
+{
+	const struct kvm_config *c = kvm->cfg;
+	int ret;
+
+	ret = kvm__place_initrd(kvm, bz, kernel_end, c->initrd_size, "the built-in initramfs", info);
+	if (!ret)
+		ret = guest_write(kvm, info->initrd_addr, c->initrd_data, c->initrd_size);
+	return ret;
+}
+
 /* Copy the initrd into guest memory; returns its placement in @info. */
 static int kvm__load_initrd(struct kvm *kvm, const struct bzimage *bz, u64 kernel_end,
 			    struct boot_info *info)
 {
 	const char *path = kvm->cfg->initrd_path;
-	u64 ceiling = kvm->ram_low;
 	struct stat st;
+	char what[PATH_MAX + 16];
 	int fd, ret;
 	void *dst;
 
+	if (kvm->cfg->initrd_data)
+		return kvm__load_initrd_data(kvm, bz, kernel_end, info);
 	if (!path)
 		return 0;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -111,16 +146,12 @@ static int kvm__load_initrd(struct kvm *kvm, const struct bzimage *bz, u64 kerne
 		close(fd);
 		return -EINVAL;
 	}
-	if (bz->hdr.initrd_addr_max && bz->hdr.initrd_addr_max < ceiling - 1)
-		ceiling = (u64)bz->hdr.initrd_addr_max + 1;
-	if (x86_boot__place_initrd(kernel_end, ceiling, st.st_size, &info->initrd_addr)) {
-		pr_err("initrd '%s' (%llu MiB) does not fit in %llu MiB of guest memory; use a larger -m",
-		       path, (unsigned long long)st.st_size >> 20,
-		       (unsigned long long)kvm->cfg->ram_mib);
+	snprintf(what, sizeof(what), "initrd '%s'", path);
+	ret = kvm__place_initrd(kvm, bz, kernel_end, st.st_size, what, info);
+	if (ret) {
 		close(fd);
-		return -ENOMEM;
+		return ret;
 	}
-	info->initrd_size = st.st_size;
 	dst = guest_ptr(kvm, info->initrd_addr, st.st_size);
 	ret = dst && read_in_full(fd, dst, st.st_size) == st.st_size ? 0 : -EIO;
 	if (ret)

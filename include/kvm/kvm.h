@@ -74,6 +74,8 @@ struct net_config {
 struct kvm_config {
 	const char	*kernel_path;
 	const char	*initrd_path;
+	const void	*initrd_data;	/* an initrd lkvm built (guest/init/), instead */
+	size_t		initrd_size;
 	const char	*params;	/* what the user passed with -p */
 	char		*cmdline;	/* the defaults plus params: what the guest gets */
 	const char	*name;
@@ -91,6 +93,9 @@ struct kvm_config {
 	struct net_config nets[MAX_NETS];
 	int		nr_nets;
 	bool		no_net;		/* --network mode=none */
+	bool		no_seccomp;	/* --no-seccomp: no syscall filters */
+	bool		debug_seccomp;	/* --debug-seccomp: report, do not kill */
+	bool		framed_stdio;	/* the console carries init-proto.h frames (sandbox) */
 };
 
 /* Why the VM stopped. */
@@ -102,6 +107,7 @@ enum kvm_exit_reason {
 	KVM_STOP_ERROR,
 	KVM_STOP_SIGNAL,
 	KVM_STOP_FORCED,	/* lkvm stop --force, or the grace period ran out */
+	KVM_STOP_PANIC,		/* the guest kernel said so through pvpanic */
 };
 
 /* lkvm run's exit status when the VM was stopped from outside by force. */
@@ -175,6 +181,7 @@ struct kvm {
 	enum kvm_exit_reason	stop_reason;
 	int			stop_status;
 	int			stop_fd;	/* eventfd, readable once stopping */
+	char			panic_reason[128];	/* from the serial console, if seen */
 };
 
 /* Guest memory: the one checked accessor. NULL unless [gpa, gpa+len) is RAM. */

@@ -3,6 +3,7 @@
 
 #include <pthread.h>
 
+#include "kvm/init-proto.h"
 #include "kvm/util.h"
 
 struct kvm;
@@ -17,7 +18,7 @@ struct kvm;
  */
 typedef size_t (*term_rx_fn)(void *opaque, const u8 *buf, size_t len);
 
-#define TERM_PENDING_MAX	256
+#define TERM_PENDING_MAX	4096
 
 struct term {
 	struct kvm	*kvm;
@@ -36,6 +37,12 @@ struct term {
 	void		*rx_opaque;
 	u8		pending[TERM_PENDING_MAX];
 	size_t		nr_pending;
+	/* Framed stdio (lkvm sandbox with pipes): see include/kvm/init-proto.h. */
+	bool		framed;
+	bool		synced;		/* the guest wrote INIT_SYNC: frames from here on */
+	size_t		sync_have;	/* bytes of INIT_SYNC matched so far */
+	int		err_fd;		/* FRAME_STDERR, and what the guest said before INIT_SYNC */
+	struct frame_dec dec;
 };
 
 /* Set up and register with kvm->loop; the terminal stays cooked until term__start(). */
@@ -45,6 +52,12 @@ void term__restore(void);
 void term__attach(struct term *t, term_rx_fn rx, void *opaque);
 /* A console that can deliver a magic SysRq key says how. */
 void term__attach_sysrq(struct term *t, void (*fn)(void *opaque, u8 key));
+/*
+ * Carry stdio as frames: input is held until the guest's INIT_SYNC, then
+ * sent as FRAME_STDIN (and FRAME_EOF at its end); output frames go to the
+ * out and @err_fd. The terminal, if any, stays as it is (no raw mode).
+ */
+void term__set_framed(struct term *t, int err_fd);
 void term__write(struct term *t, const void *buf, size_t len);
 void term__kick(struct term *t);
 

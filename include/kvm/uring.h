@@ -32,6 +32,13 @@ struct uring {
 
 /* Set up a ring with (at least) @entries SQEs; 0 or a negative errno. */
 int uring__init(struct uring *u, u32 entries);
+/*
+ * The same, but the ring takes only the @nr opcodes @ops and no register
+ * calls: io_uring does its work outside seccomp, so a ring that could open
+ * files or connect sockets would be a way around the filters. Before Linux
+ * 5.10 (no restrictions) the ring is unrestricted.
+ */
+int uring__init_restricted(struct uring *u, u32 entries, const u8 *ops, unsigned int nr);
 void uring__exit(struct uring *u);
 /* Does the kernel implement @op (IORING_OP_*)? */
 bool uring__supports(struct uring *u, u8 op);

@@ -110,6 +110,22 @@ expect_value() {
 	[ "$v" = "$2" ] || fail "expected $1=$2 from the guest, got '${v:-nothing}'"
 }
 
+# sandbox TIMEOUT STDIN ARGS...: `lkvm sandbox ARGS` with stdin from the file
+# STDIN; its stdout in $OUT, its stderr in $ERR (also shown in the case log),
+# its exit status in $RC.
+sandbox() {
+	local t=$1 in=$2
+	shift 2
+	need_lkvm
+	_new_out
+	ERR=${OUT%.out}.err
+	echo "+ lkvm sandbox $* <$in" >>"$CASE_DIR/cmds"
+	RC=0
+	timeout -k 5 "$t" "$LKVM" sandbox "$@" <"$in" >"$OUT" 2>"$ERR" || RC=$?
+	echo "lkvm sandbox exit status $RC"
+	sed 's/^/stderr: /' "$ERR" | head -n 20
+}
+
 # net_case FILE MIB [CLEANUP]: how the network cases start: nettool in $T, lo
 # up, MIB MiB of random bytes in $CASE_DIR/FILE and their md5 in $want; the
 # servers `serve` starts (and the CLEANUP command) end with the case.

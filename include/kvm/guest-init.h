@@ -1,0 +1,40 @@
+#ifndef KVM__GUEST_INIT_H
+#define KVM__GUEST_INIT_H
+
+/*
+ * The embedded guest init (guest/init/) on lkvm's side (builtin/guest-init.c):
+ * lkvm run with no disk and no initrd, and lkvm sandbox, boot it in an
+ * initramfs built in memory, with the host's / shared over virtio-9p.
+ */
+#include "kvm/initramfs.h"
+#include "kvm/util.h"
+
+struct kvm_config;
+
+struct guest_init {
+	bool		command;	/* run argv and report its status; else a shell */
+	const char	**argv;
+	int		argc;
+	const char	*workdir;	/* shared writable at the same path; the command starts there */
+	bool		tty;		/* the command's stdio is the console; else framed */
+	/* What guest_init__setup() made. */
+	char		*workdir_real;
+	struct membuf	conf;
+	struct cpio	cpio;
+};
+
+/* lkvm run: boot the embedded init? Not with a disk, an initrd, root= or --nodefaults. */
+bool guest_init__wanted(const struct kvm_config *cfg);
+/*
+ * Add the shares, the console settings and the initramfs to @cfg (after
+ * net__setup(), whose first NIC the init configures): 0, or -1 with a
+ * one-line message.
+ */
+int guest_init__setup(struct guest_init *gi, struct kvm_config *cfg);
+void guest_init__free(struct guest_init *gi);
+
+/* The configuration records (unit tests); 0 or -1 with a message. */
+int guest_init__conf(struct guest_init *gi, const struct kvm_config *cfg,
+		     const char *root_tag, bool root_rw);
+
+#endif
