@@ -348,14 +348,20 @@ void virtio_dev__reset(struct virtio_dev *vdev)
 
 void virtio_dev__set_status(struct virtio_dev *vdev, u8 status)
 {
-	u8 old = vdev->status;
+	u8 old;
 
 	if (!status) {
 		virtio_dev__reset(vdev);
 		return;
 	}
-	/* FEATURES_OK sticks only if the features were acceptable: checked at write. */
+	/*
+	 * FEATURES_OK sticks only if the features were acceptable: checked at
+	 * write. Under the lock: the I/O thread may be setting NEEDS_RESET.
+	 */
+	pthread_mutex_lock(&vdev->lock);
+	old = vdev->status;
 	vdev->status = status | (old & VIRTIO_CONFIG_S_NEEDS_RESET);
+	pthread_mutex_unlock(&vdev->lock);
 	if (!(old & VIRTIO_CONFIG_S_DRIVER_OK) && (status & VIRTIO_CONFIG_S_DRIVER_OK)) {
 		if (virtio_dev__start_io(vdev) ||
 		    (vdev->ops->start && vdev->ops->start(vdev)))
