@@ -149,7 +149,7 @@ fi
 # console (the driver prints new dmesg lines when a case fails).
 start=$(date +%s.%N)
 timeout -k 5 "$timeout" qemu-system-x86_64 \
-	-accel tcg,thread=${RIG_TCG_THREAD:-multi} -cpu "$(cpu_model)" -m 2048 -smp 2 \
+	-accel tcg,thread=${RIG_TCG_THREAD:-multi} -cpu "$(cpu_model)" -m 2048 -smp "${RIG_SMP:-1}" \
 	-nodefaults -no-user-config -display none -monitor none -no-reboot \
 	-serial "file:$logf" \
 	-kernel "$hk/vmlinuz" -initrd "$work/rig.cpio" \
