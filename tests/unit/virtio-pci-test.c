@@ -456,6 +456,23 @@ static const u8 *find_bytes(const u8 *p, size_t n, const void *s, size_t len)
 	return NULL;
 }
 
+/* Build the tables for @fw into @buf; the DSDT (checksum checked) and its length. */
+static const u8 *build_dsdt(u8 *buf, size_t size, const struct fw_config *fw, size_t *len)
+{
+	const u8 *p;
+	size_t used;
+	u64 rsdp;
+
+	CHECK_EQ(acpi__build(buf, 0xe0000, size, fw, &rsdp, &used), 0);
+	p = find_bytes(buf, used, "DSDT", 4);
+	CHECK(p);
+	if (!p)
+		return NULL;
+	*len = *(u32 *)(p + 4);
+	CHECK_EQ(acpi__checksum(p, *len), 0);
+	return p;
+}
+
 /* The DSDT gets \_SB.PCI0 with a well-formed _CRS and one _PRT entry per device. */
 TEST(acpi_dsdt_describes_pci0)
 {
@@ -468,18 +485,14 @@ TEST(acpi_dsdt_describes_pci0)
 	};
 	struct fw_config fw = { .nr_cpus = 1, .pci = &desc };
 	const u8 *p, *crs;
-	size_t used;
-	u64 rsdp;
+	size_t len;
 
-	CHECK_EQ(acpi__build(buf, 0xe0000, sizeof(buf), &fw, &rsdp, &used), 0);
-	p = find_bytes(buf, used, "DSDT", 4);
-	CHECK(p);
+	p = build_dsdt(buf, sizeof(buf), &fw, &len);
 	if (!p)
 		return;
-	CHECK_EQ(acpi__checksum(p, *(u32 *)(p + 4)), 0);
-	CHECK(find_bytes(p, *(u32 *)(p + 4), "PCI0", 4));
-	CHECK(find_bytes(p, *(u32 *)(p + 4), "\x08_HID\x0c\x41\xd0\x0a\x03", 10));
-	crs = find_bytes(p, *(u32 *)(p + 4), "_CRS", 4);
+	CHECK(find_bytes(p, len, "PCI0", 4));
+	CHECK(find_bytes(p, len, "\x08_HID\x0c\x41\xd0\x0a\x03", 10));
+	crs = find_bytes(p, len, "_CRS", 4);
 	CHECK(crs);
 	if (!crs)
 		return;
@@ -489,7 +502,7 @@ TEST(acpi_dsdt_describes_pci0)
 	CHECK_EQ(crs[8], 84);
 	CHECK_EQ(crs[9], 0x88);				/* WordBusNumber */
 	CHECK_EQ(crs[9 + 84 - 2], 0x79);		/* end tag */
-	CHECK(find_bytes(p, *(u32 *)(p + 4), "\x0c\xff\xff\x02\x00\x00\x00\x0a\x0b", 9));
+	CHECK(find_bytes(p, len, "\x0c\xff\xff\x02\x00\x00\x00\x0a\x0b", 9));
 }
 
 /* Each virtio-mmio window gets \_SB.VRnn, _HID "LNRO0005", its memory and IRQ. */
@@ -503,16 +516,11 @@ TEST(acpi_dsdt_describes_virtio_mmio)
 	static const u8 mem1[] = { 0x86, 9, 0, 1, 0x00, 0x02, 0x00, 0xd0, 0x00, 0x02, 0, 0 };
 	static const u8 irq1[] = { 0x89, 6, 0, 0x03, 1, 7, 0, 0, 0, 0x79 };
 	const u8 *p, *vr1;
-	size_t used, len;
-	u64 rsdp;
+	size_t len;
 
-	CHECK_EQ(acpi__build(buf, 0xe0000, sizeof(buf), &fw, &rsdp, &used), 0);
-	p = find_bytes(buf, used, "DSDT", 4);
-	CHECK(p);
+	p = build_dsdt(buf, sizeof(buf), &fw, &len);
 	if (!p)
 		return;
-	len = *(u32 *)(p + 4);
-	CHECK_EQ(acpi__checksum(p, len), 0);
 	CHECK(find_bytes(p, len, "VR00", 4));
 	vr1 = find_bytes(p, len, "VR01", 4);
 	CHECK(vr1);
