@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <termios.h>
 #include <unistd.h>
@@ -296,7 +297,36 @@ static void term__on_kick(void *opaque, u32 events)
 	term__pump(t);
 }
 
-/* SIGINT, SIGTERM and SIGHUP arrive here (blocked elsewhere): stop the VM. */
+/* The terminal's size in rows and columns; false when it has none. */
+bool term__size(struct term *t, u16 *rows, u16 *cols)
+{
+	struct winsize ws;
+
+	if (!t->is_tty || ioctl(t->in_fd, TIOCGWINSZ, &ws) < 0 || !ws.ws_row || !ws.ws_col)
+		return false;
+	*rows = ws.ws_row;
+	*cols = ws.ws_col;
+	return true;
+}
+
+void term__attach_resize(struct term *t, void (*fn)(void *opaque, u16 rows, u16 cols))
+{
+	t->resize = fn;
+}
+
+/* SIGWINCH: the terminal was resized; the console tells the guest. */
+static void term__on_resize(struct term *t)
+{
+	u16 rows, cols;
+
+	if (t->resize && term__size(t, &rows, &cols))
+		t->resize(t->rx_opaque, rows, cols);
+}
+
+/*
+ * SIGINT, SIGTERM and SIGHUP arrive here (blocked elsewhere): stop the VM.
+ * SIGWINCH too: a resize.
+ */
 static void term__on_signal(void *opaque, u32 events)
 {
 	struct term *t = opaque;
@@ -304,11 +334,15 @@ static void term__on_signal(void *opaque, u32 events)
 
 	if (read(t->signal_fd, &si, sizeof(si)) != sizeof(si))
 		return;
+	if (si.ssi_signo == SIGWINCH) {
+		term__on_resize(t);
+		return;
+	}
 	pr_info("stopping the guest on signal %u", si.ssi_signo);
 	kvm__request_stop(t->kvm, KVM_STOP_SIGNAL, 128 + si.ssi_signo);
 }
 
-/* Block the stop signals in every thread and read them from a signalfd. */
+/* Block the stop signals and SIGWINCH in every thread and read them from a signalfd. */
 static int term__signalfd(void)
 {
 	sigset_t set;
@@ -317,6 +351,7 @@ static int term__signalfd(void)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGWINCH);
 	if (pthread_sigmask(SIG_BLOCK, &set, NULL))
 		return -1;
 	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);

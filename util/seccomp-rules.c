@@ -62,6 +62,7 @@ static const u32 main_ioctls[] = {
 	IRQ_IOCTLS,			/* console input */
 	KVM_GET_REGS, KVM_GET_SREGS,	/* lkvm debug */
 	TCSETS, TCGETS,			/* the terminal restored on exit (and checked) */
+	TIOCGWINSZ,			/* its size, on SIGWINCH */
 	/* Teardown. */
 	KVM_IOEVENTFD, VHOST_NET_SET_BACKEND, VHOST_GET_VRING_BASE,
 };

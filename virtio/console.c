@@ -6,6 +6,9 @@
  * copied into receive buffers; when there are none the callback takes
  * nothing, and the next kick of the receiveq kicks the terminal to offer it
  * again. SysRq is ^O followed by the key, as hvc_console reads it.
+ * On a terminal the device offers VIRTIO_CONSOLE_F_SIZE: its rows and columns
+ * are in the config space, and a resize (SIGWINCH) raises a config change,
+ * on which hvc_console resizes hvc0 and signals the guest's foreground job.
  */
 #include "virtio/virtio.h"
 #include "virtio/transport.h"
@@ -13,7 +16,9 @@
 #include "kvm/kvm.h"
 #include "kvm/term.h"
 
+#include <endian.h>
 #include <errno.h>
+#include <linux/virtio_config.h>
 #include <linux/virtio_console.h>
 #include <linux/virtio_ids.h>
 #include <stdlib.h>
@@ -27,9 +32,9 @@
 struct console_dev {
 	struct virtio_dev		vdev;
 	struct term			*term;		/* NULL: no input, output lost */
-	struct virtio_console_config	config;
 	/* The receive side runs on the main thread and the I/O thread. */
 	pthread_mutex_t			lock;
+	struct virtio_console_config	config;		/* under lock */
 	bool				started;
 	bool				want_kick;	/* input waits for receive buffers */
 	u8				inject[8];	/* SysRq bytes not delivered yet */
@@ -165,7 +170,34 @@ static void console__config_read(struct virtio_dev *vdev, u32 off, void *data, u
 {
 	struct console_dev *c = vdev->priv;
 
+	pthread_mutex_lock(&c->lock);
 	memcpy(data, (u8 *)&c->config + off, len);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* The config fields are little-endian (VIRTIO_F_VERSION_1). Lock held. */
+static void console__set_size(struct console_dev *c, u16 rows, u16 cols)
+{
+	c->config.rows = htole16(rows);
+	c->config.cols = htole16(cols);
+}
+
+/* SIGWINCH on the main thread: new size, new generation, config interrupt. */
+static void console__resize(void *opaque, u16 rows, u16 cols)
+{
+	struct console_dev *c = opaque;
+	struct virtio_dev *vdev = &c->vdev;
+	bool live;
+
+	pthread_mutex_lock(&c->lock);
+	console__set_size(c, rows, cols);
+	pthread_mutex_unlock(&c->lock);
+	pthread_mutex_lock(&vdev->lock);
+	vdev->config_generation++;
+	live = vdev->status & VIRTIO_CONFIG_S_DRIVER_OK;
+	pthread_mutex_unlock(&vdev->lock);
+	if (live)
+		vdev->transport->signal(vdev, NULL);
 }
 
 static const struct virtio_dev_ops console__ops = {
@@ -183,6 +215,7 @@ static const struct virtio_dev_ops console__ops = {
 static int console__init(struct kvm *kvm)
 {
 	struct console_dev *c;
+	u16 rows, cols;
 	int ret;
 
 	if (kvm->cfg->console != CONSOLE_VIRTIO)
@@ -193,13 +226,20 @@ static int console__init(struct kvm *kvm)
 	pthread_mutex_init(&c->lock, NULL);
 	c->term = kvm->term;
 	ret = virtio_dev__init(&c->vdev, kvm, &console__ops, c);
-	if (!ret)
-		ret = virtio_dev__register(&c->vdev);
+	if (ret)
+		return ret;
+	if (c->term && term__size(c->term, &rows, &cols)) {
+		console__set_size(c, rows, cols);
+		c->vdev.host_features |= 1ull << VIRTIO_CONSOLE_F_SIZE;
+	}
+	ret = virtio_dev__register(&c->vdev);
 	if (ret)
 		return ret;
 	if (c->term) {
 		term__attach(c->term, console__receive, c);
 		term__attach_sysrq(c->term, console__sysrq);
+		if (c->vdev.host_features & (1ull << VIRTIO_CONSOLE_F_SIZE))
+			term__attach_resize(c->term, console__resize);
 	}
 	return 0;
 }
@@ -215,6 +255,7 @@ static void console__exit(struct kvm *kvm)
 		if (c->term) {
 			term__attach(c->term, NULL, NULL);
 			term__attach_sysrq(c->term, NULL);
+			term__attach_resize(c->term, NULL);
 		}
 		virtio_dev__stop_io(vdev);
 		console__reset(vdev);

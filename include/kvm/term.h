@@ -34,6 +34,7 @@ struct term {
 	pthread_mutex_t	out_lock;
 	term_rx_fn	rx;
 	void		(*sysrq)(void *opaque, u8 key);	/* optional */
+	void		(*resize)(void *opaque, u16 rows, u16 cols);	/* optional */
 	void		*rx_opaque;
 	u8		pending[TERM_PENDING_MAX];
 	size_t		nr_pending;
@@ -52,6 +53,10 @@ void term__restore(void);
 void term__attach(struct term *t, term_rx_fn rx, void *opaque);
 /* A console that can deliver a magic SysRq key says how. */
 void term__attach_sysrq(struct term *t, void (*fn)(void *opaque, u8 key));
+/* A console that can tell the guest the terminal's size: called on SIGWINCH. */
+void term__attach_resize(struct term *t, void (*fn)(void *opaque, u16 rows, u16 cols));
+/* The size of a terminal (false for pipes and files, or a 0x0 terminal). */
+bool term__size(struct term *t, u16 *rows, u16 *cols);
 /*
  * Carry stdio as frames: input is held until the guest's INIT_SYNC, then
  * sent as FRAME_STDIN (and FRAME_EOF at its end); output frames go to the

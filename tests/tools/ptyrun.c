@@ -2,11 +2,12 @@
  * ptyrun: run a command on a fresh pseudo-terminal, type into it, and check
  * that it leaves the terminal as it found it. For testing lkvm's raw mode.
  *
- *   ptyrun [-t SECS] [-w TEXT -s KEYS]... -- CMD ARGS...
+ *   ptyrun [-t SECS] [-g ROWSxCOLS] [-w TEXT (-s KEYS | -z ROWSxCOLS)]... -- CMD ARGS...
  *
  * Each -w TEXT waits (up to SECS) until TEXT appears in the output after the
  * previous match, then the following -s KEYS is typed (C escapes: \r \n
- * \001 \\); an -s with no -w before it is typed at once. Output is
+ * \001 \\) or -z resizes the terminal (the command gets SIGWINCH); an -s or
+ * -z with no -w before it happens at once. -g sets the first size. Output is
  * copied to stdout. Exit status: the command's, or 124 on timeout, or 125
  * if the terminal's settings were not restored (ICANON/ECHO/OPOST lost).
  */
@@ -16,9 +17,11 @@
 #include <poll.h>
 #include <pty.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
@@ -58,6 +61,16 @@ static size_t unescape(const char *s, char *d)
 	return n;
 }
 
+static int parse_size(const char *s, struct winsize *ws)
+{
+	unsigned int r, c;
+
+	if (sscanf(s, "%ux%u", &r, &c) != 2 || !r || !c || r > 9999 || c > 9999)
+		return -1;
+	*ws = (struct winsize){ .ws_row = r, .ws_col = c };
+	return 0;
+}
+
 static double now(void)
 {
 	struct timespec ts;
@@ -91,6 +104,8 @@ static int pump(int master, int ms)
 int main(int argc, char **argv)
 {
 	const char *wait_for[MAX_STEPS + 1] = { 0 }, *send[MAX_STEPS];
+	struct winsize size[MAX_STEPS], first = { .ws_row = 24, .ws_col = 80 };
+	bool resize[MAX_STEPS] = { 0 };
 	size_t seen = 0;
 	int nsteps = 0, secs = 60, opt, master, status;
 	struct termios before, after;
@@ -98,14 +113,20 @@ int main(int argc, char **argv)
 	double deadline;
 	pid_t pid;
 
-	while ((opt = getopt(argc, argv, "t:w:s:")) != -1) {
+	while ((opt = getopt(argc, argv, "t:g:w:s:z:")) != -1) {
 		if (opt == 't')
 			secs = atoi(optarg);
-		else if (opt == 'w' && nsteps < MAX_STEPS)
+		else if (opt == 'g') {
+			if (parse_size(optarg, &first))
+				return 2;
+		} else if (opt == 'w' && nsteps < MAX_STEPS)
 			wait_for[nsteps] = optarg, send[nsteps] = NULL;
-		else if (opt == 's' && nsteps < MAX_STEPS) {
+		else if ((opt == 's' || opt == 'z') && nsteps < MAX_STEPS) {
 			if (!wait_for[nsteps])
 				wait_for[nsteps] = "";
+			resize[nsteps] = opt == 'z';
+			if (resize[nsteps] && parse_size(optarg, &size[nsteps]))
+				return 2;
 			send[nsteps++] = optarg;
 			wait_for[nsteps] = NULL;
 		}
@@ -114,7 +135,7 @@ int main(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return 2;
-	pid = forkpty(&master, name, NULL, NULL);
+	pid = forkpty(&master, name, NULL, &first);
 	if (pid < 0)
 		return perror("forkpty"), 2;
 	if (!pid) {
@@ -140,6 +161,11 @@ int main(int argc, char **argv)
 			}
 		}
 		seen = hit - out + strlen(wait_for[i]);
+		if (resize[i]) {
+			if (ioctl(master, TIOCSWINSZ, &size[i]) < 0)
+				return perror("TIOCSWINSZ"), 2;
+			continue;
+		}
 		size_t n = unescape(send[i], keys);
 
 		if (write(master, keys, n) != (ssize_t)n)

@@ -4,8 +4,11 @@
  * in for stdin/stdout, and the test plays the guest driver.
  */
 #include <fcntl.h>
+#include <linux/virtio_console.h>
 #include <linux/virtio_ids.h>
+#include <linux/virtio_mmio.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 
 #include "kvm/irq.h"
 #include "kvm/term.h"
@@ -167,6 +170,87 @@ TEST(console_output_and_sysrq)
 	CHECK(!memcmp(gp(&t, BUF + 0x300), "\x0fh", 2));
 	CHECK_EQ(term_kicks(&t), 1);
 	con_t__exit(&t);
+}
+
+/* A pseudo-terminal of @rows x @cols as the console's stdin; the master's fd. */
+static int con_t__pty(struct con_t *t, u16 rows, u16 cols)
+{
+	struct winsize ws = { .ws_row = rows, .ws_col = cols };
+	int master = posix_openpt(O_RDWR | O_NOCTTY);
+
+	CHECK(master >= 0);
+	CHECK_EQ(grantpt(master), 0);
+	CHECK_EQ(unlockpt(master), 0);
+	CHECK_EQ(ioctl(master, TIOCSWINSZ, &ws), 0);
+	t->term.in_fd = open(ptsname(master), O_RDWR | O_NOCTTY);
+	CHECK(t->term.in_fd >= 0);
+	t->term.is_tty = true;
+	return master;
+}
+
+static void con_size(struct con_t *t, u16 *rows, u16 *cols)
+{
+	t->vdev->ops->config_read(t->vdev, offsetof(struct virtio_console_config, cols), cols, 2);
+	t->vdev->ops->config_read(t->vdev, offsetof(struct virtio_console_config, rows), rows, 2);
+}
+
+TEST(console_size_follows_the_terminal)
+{
+	const u64 f_size = 1ull << VIRTIO_CONSOLE_F_SIZE;
+	struct winsize ws = { .ws_row = 50, .ws_col = 132 };
+	struct con_t t;
+	u16 rows, cols;
+	u32 gen;
+	int master;
+
+	/* Pipes and files have no size: the feature is not offered. */
+	if (!con_t__init(&t, CONSOLE_VIRTIO))
+		return;
+	CHECK(!(t.vdev->host_features & f_size));
+	CHECK(!t.term.resize);
+	con_t__exit(&t);
+
+	memset(&t, 0, sizeof(t));
+	fake_vm__init(&t.vm, TRANSPORT_MMIO);
+	t.vm.cfg.console = CONSOLE_VIRTIO;
+	t.term.kick_fd = eventfd(0, EFD_NONBLOCK);
+	CHECK_EQ(pipe2(t.out, O_NONBLOCK), 0);
+	t.term.out_fd = t.out[1];
+	pthread_mutex_init(&t.term.out_lock, NULL);
+	master = con_t__pty(&t, 30, 100);
+	t.vm.kvm.term = &t.term;
+	CHECK_EQ(drv__device("console__init")->init(&t.vm.kvm), 0);
+	t.vdev = drv__last_vdev(&t.vm.kvm);
+	CHECK(t.vdev && (t.vdev->host_features & f_size) && t.term.resize);
+	con_size(&t, &rows, &cols);
+	CHECK_EQ(rows, 30);
+	CHECK_EQ(cols, 100);
+
+	/* A resize before DRIVER_OK: new size and generation, no interrupt. */
+	gen = t.vdev->config_generation;
+	CHECK_EQ(ioctl(master, TIOCSWINSZ, &ws), 0);
+	CHECK(term__size(&t.term, &rows, &cols));
+	t.term.resize(t.term.rx_opaque, rows, cols);
+	con_size(&t, &rows, &cols);
+	CHECK_EQ(rows, 50);
+	CHECK_EQ(cols, 132);
+	CHECK(t.vdev->config_generation != gen);
+	CHECK(!(t.vdev->isr & VIRTIO_MMIO_INT_CONFIG));
+
+	/* With the driver running, a config-change interrupt. */
+	t.vdev->status = VIRTIO_CONFIG_S_DRIVER_OK;
+	gen = t.vdev->config_generation;
+	t.term.resize(t.term.rx_opaque, 24, 80);
+	con_size(&t, &rows, &cols);
+	CHECK_EQ(rows, 24);
+	CHECK_EQ(cols, 80);
+	CHECK(t.vdev->config_generation != gen);
+	CHECK(t.vdev->isr & VIRTIO_MMIO_INT_CONFIG);
+	t.vdev->status = 0;
+	con_t__exit(&t);
+	CHECK(!t.term.resize);
+	close(t.term.in_fd);
+	close(master);
 }
 
 TEST(rng_fills_buffers_bounded)
