@@ -83,9 +83,14 @@ echo "rig: kernel $(uname -r), $(grep -c ^processor /proc/cpuinfo) cpus, /dev/kv
 # long, quiet case.
 (while sleep 30; do echo "rig: heartbeat $(now)"; done) &
 beat=$!
-for f in /files/tests/*.sh; do
-	[ -f "$f" ] || continue
-	run_case "$f"
+# RIG_REPEAT=N (kernel cmdline, like RIG_VERBOSE) runs the cases N times over.
+round=0
+while [ $round -lt "${RIG_REPEAT:-1}" ]; do
+	round=$((round + 1))
+	for f in /files/tests/*.sh; do
+		[ -f "$f" ] || continue
+		run_case "$f"
+	done
 done
 kill $beat 2>/dev/null
 if [ $skipped -gt 0 ]; then
