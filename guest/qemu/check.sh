@@ -41,5 +41,8 @@ expect zeropage-initrd 0 "crc32 ${crc#0x}" -- 64 "$guest/zeropage.bzImage" -i "$
 expect zeropage-bad-crc 1 "FAIL initrd_crc32" -- 64 "$guest/zeropage.bzImage" -i "$initrd" \
 	-p "initrd_crc32=0x1"
 expect smp-2 2 "2 of 2 cpus up" -- 64 "$guest/smp.bzImage" -- -smp 2
+# No virtio-mmio devices under QEMU: it must say so and stop, not wait.
+expect virtq-hostile-no-devices 4 "no rng device" -- 64 "$guest/virtq-hostile.bzImage" \
+	-m 256 -p "vqh.devices=rng"
 [ $fails -eq 0 ] && echo "guest/qemu/check.sh: all passed" || echo "guest/qemu/check.sh: $fails failed"
 [ $fails -eq 0 ]

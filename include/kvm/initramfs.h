@@ -35,7 +35,7 @@ int cpio__add(struct cpio *c, const char *name, u32 mode, dev_t rdev,
 /* The trailer: the archive is then complete in c->buf. */
 int cpio__finish(struct cpio *c);
 
-/* One "KEY\0VALUE\0" record; a key has no NUL and no '\0' can be in either. */
+/* One "KEY\0VALUE\0" record: both are C strings, so neither holds a NUL. */
 void init_conf__add(struct membuf *b, const char *key, const char *val);
 
 #endif
