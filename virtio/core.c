@@ -23,6 +23,20 @@ bool virtio_dev__has_feature(struct virtio_dev *vdev, unsigned int bit)
 	return vdev->guest_features & (1ull << bit);
 }
 
+/*
+ * A guest can break a device again after every reset, forever: each device
+ * logs at most VIRTIO_MAX_WARNINGS lines, so it cannot fill the host's log.
+ */
+static bool virtio_dev__may_warn(struct virtio_dev *vdev)
+{
+	u32 n = __atomic_add_fetch(&vdev->warnings, 1, __ATOMIC_RELAXED);
+
+	if (n == VIRTIO_MAX_WARNINGS + 1)
+		pr_warn("virtio-%s: more than %d errors; no more are logged",
+			vdev->ops->name, VIRTIO_MAX_WARNINGS);
+	return n <= VIRTIO_MAX_WARNINGS;
+}
+
 void virtio_dev__fail(struct virtio_dev *vdev, const char *why)
 {
 	bool first;
@@ -34,7 +48,8 @@ void virtio_dev__fail(struct virtio_dev *vdev, const char *why)
 	pthread_mutex_unlock(&vdev->lock);
 	if (!first)
 		return;
-	pr_warn("virtio-%s: %s; device needs reset", vdev->ops->name, why);
+	if (virtio_dev__may_warn(vdev))
+		pr_warn("virtio-%s: %s; device needs reset", vdev->ops->name, why);
 	if (vdev->status & VIRTIO_CONFIG_S_DRIVER_OK)
 		vdev->transport->signal(vdev, NULL);
 }
@@ -423,7 +438,7 @@ void virtio_dev__kick(struct virtio_dev *vdev, struct virtio_queue *vq)
 {
 	u64 one = 1;
 
-	if (write(vq->kick_fd, &one, sizeof(one)) < 0)
+	if (write(vq->kick_fd, &one, sizeof(one)) < 0 && virtio_dev__may_warn(vdev))
 		pr_warn("virtio-%s: lost a kick", vdev->ops->name);
 }
 

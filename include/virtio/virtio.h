@@ -104,6 +104,7 @@ struct virtio_dev {
 	u16					nr_queues;
 	struct virtio_queue			*vqs;
 	struct virtio_dev_stats			stats;
+	u32					warnings;	/* lines logged (atomic) */
 	pthread_mutex_t				lock;		/* status, features */
 	/* The device's I/O thread: waits for kicks on every queue's kick_fd. */
 	pthread_t				io_thread;
@@ -120,6 +121,9 @@ int virtio_dev__register(struct virtio_dev *vdev);
 void virtio_dev__set_status(struct virtio_dev *vdev, u8 status);
 void virtio_dev__reset(struct virtio_dev *vdev);
 int virtio_dev__set_features(struct virtio_dev *vdev, u64 features);
+/* Lines a device may log about its driver's errors (virtio_dev__fail()). */
+#define VIRTIO_MAX_WARNINGS	1000
+
 /* Flag a broken driver: NEEDS_RESET, config-change interrupt, log once. */
 void virtio_dev__fail(struct virtio_dev *vdev, const char *why);
 bool virtio_dev__has_feature(struct virtio_dev *vdev, unsigned int bit);

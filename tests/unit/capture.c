@@ -15,6 +15,21 @@ void capture__begin(struct capture *c)
 	dup2(c->fd, 2);
 }
 
+static int capture__lines(int fd)
+{
+	char buf[4096];
+	off_t off = 0;
+	ssize_t n;
+	int lines = 0;
+
+	while ((n = pread(fd, buf, sizeof(buf), off)) > 0) {
+		for (ssize_t i = 0; i < n; i++)
+			lines += buf[i] == '\n';
+		off += n;
+	}
+	return lines;
+}
+
 const char *capture__end(struct capture *c)
 {
 	ssize_t n;
@@ -24,6 +39,10 @@ const char *capture__end(struct capture *c)
 	close(c->saved);
 	n = pread(c->fd, c->text, sizeof(c->text) - 1, 0);
 	c->text[n > 0 ? n : 0] = 0;
+	c->lines = capture__lines(c->fd);
+	n = lseek(c->fd, 0, SEEK_END) - (off_t)(sizeof(c->tail) - 1);
+	n = pread(c->fd, c->tail, sizeof(c->tail) - 1, n > 0 ? n : 0);
+	c->tail[n > 0 ? n : 0] = 0;
 	close(c->fd);
 	return c->text;
 }

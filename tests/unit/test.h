@@ -40,7 +40,9 @@ void test__fail(const char *file, int line, const char *expr);
 /* stderr, captured between capture__begin() and capture__end() (capture.c). */
 struct capture {
 	int	saved, fd;
-	char	text[512];
+	char	text[512];	/* the start */
+	char	tail[512];	/* the end */
+	int	lines;		/* in all of it */
 };
 
 void capture__begin(struct capture *c);

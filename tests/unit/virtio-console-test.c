@@ -253,6 +253,33 @@ TEST(console_size_follows_the_terminal)
 	close(master);
 }
 
+/* A guest that breaks the device after every reset cannot flood the log. */
+TEST(device_warnings_are_bounded)
+{
+	struct capture cap;
+	const char *err;
+	struct con_t t;
+
+	if (!con_t__init(&t, CONSOLE_VIRTIO))
+		return;
+	t.vdev->status = VIRTIO_CONFIG_S_DRIVER_OK;
+	capture__begin(&cap);
+	for (int i = 0; i < VIRTIO_MAX_WARNINGS + 50; i++) {
+		virtio_dev__fail(t.vdev, "a test error");
+		virtio_dev__fail(t.vdev, "the same error again");	/* once per reset */
+		t.vdev->status = VIRTIO_CONFIG_S_DRIVER_OK;		/* the driver's reset */
+	}
+	err = capture__end(&cap);
+	CHECK_EQ(cap.lines, VIRTIO_MAX_WARNINGS + 1);
+	CHECK(strstr(err, "virtio-console: a test error; device needs reset"));
+	CHECK(!strstr(err, "the same error again"));
+	CHECK(strstr(cap.tail, "virtio-console: more than 1000 errors; no more are logged\n"));
+	CHECK_EQ(t.vdev->stats.bad_chains, 2 * (VIRTIO_MAX_WARNINGS + 50));
+	CHECK(t.vdev->isr & VIRTIO_MMIO_INT_CONFIG);	/* still signalled */
+	t.vdev->status = 0;
+	con_t__exit(&t);
+}
+
 TEST(rng_fills_buffers_bounded)
 {
 	const struct device_init *init = drv__device("rng__init");
