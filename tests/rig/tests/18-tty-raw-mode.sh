@@ -5,8 +5,10 @@
 need_lkvm
 need_file /files/tools/ptyrun
 _new_out
+# Type only at the prompt: a Ctrl-C that reaches the shell before it is
+# interactive (its SIGINT handling set up) kills it, and the guest powers off.
 /files/tools/ptyrun -t 70 \
-	-w LKVM-GUEST-SHELL -s 'sleep 100\r' \
+	-w LKVM-GUEST-SHELL -s '' -w '# ' -s 'sleep 100\r' \
 	-w 'sleep 100' -s '\003' \
 	-w '#' -s 'echo tty-$((6*7))\r' \
 	-w 'tty-42' -s '\001x' \
