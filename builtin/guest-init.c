@@ -4,7 +4,8 @@
  * virtio-9p (or as the user shared it with --9p /,TAG[,rw]), and the init of
  * guest/init/ in an initramfs built here, whose configuration record says
  * what to run (include/kvm/init-proto.h). lkvm sandbox does the same to run
- * one command, with --workdir shared writable.
+ * one command, with --workdir shared writable. A kernel whose drivers are
+ * modules gets them in the initramfs too (util/kmod.c).
  */
 #include "kvm/guest-init.h"
 #include "kvm/init-proto.h"
@@ -107,6 +108,13 @@ static void conf_net(struct membuf *b, const struct kvm_config *cfg)
 	conf_ip(b, INIT_KEY_DNS, dns, "");
 }
 
+/* The modules first: the init loads them before it needs any device. */
+static void conf_modules(struct membuf *b, const struct kmod_set *s)
+{
+	for (int i = 0; i < s->nr; i++)
+		init_conf__add(b, INIT_KEY_MODULE, s->mods[i].path);
+}
+
 static void conf_winsize(struct membuf *b)
 {
 	struct winsize ws;
@@ -129,6 +137,7 @@ int guest_init__conf(struct guest_init *gi, const struct kvm_config *cfg,
 	char cwd[PATH_MAX];
 
 	init_conf__add(b, INIT_KEY_MODE, gi->command ? INIT_MODE_COMMAND : INIT_MODE_SHELL);
+	conf_modules(b, &gi->kmods);
 	init_conf__add(b, INIT_KEY_CONSOLE, cfg->console == CONSOLE_VIRTIO ? "hvc0" : "ttyS0");
 	if (gi->command)
 		init_conf__add(b, INIT_KEY_IO, gi->tty ? INIT_IO_TTY : INIT_IO_FRAMES);
@@ -174,6 +183,20 @@ int guest_init__conf(struct guest_init *gi, const struct kvm_config *cfg,
 	return 0;
 }
 
+/* The module files, where the configuration records name them. */
+static int guest_init__cpio_modules(struct guest_init *gi)
+{
+	const struct kmod_set *s = &gi->kmods;
+	int ret = 0;
+
+	if (s->nr)
+		ret = cpio__add(&gi->cpio, INIT_MODULES_DIR + 1, S_IFDIR | 0755, 0, NULL, 0);
+	for (int i = 0; i < s->nr && !ret; i++)
+		ret = cpio__add(&gi->cpio, s->mods[i].path + 1, S_IFREG | 0600, 0,
+				s->mods[i].data, s->mods[i].size);
+	return ret;
+}
+
 /* /init, its configuration, and the directories and node it needs. */
 static int guest_init__cpio(struct guest_init *gi)
 {
@@ -186,6 +209,7 @@ static int guest_init__cpio(struct guest_init *gi)
 	ret = ret ?: cpio__add(c, "scratch", S_IFDIR | 0755, 0, NULL, 0);
 	ret = ret ?: cpio__add(c, "lkvm", S_IFDIR | 0755, 0, NULL, 0);
 	ret = ret ?: cpio__add(c, INIT_CONF_PATH + 1, S_IFREG | 0600, 0, gi->conf.data, gi->conf.len);
+	ret = ret ?: guest_init__cpio_modules(gi);
 	ret = ret ?: cpio__add(c, "init", S_IFREG | 0755, 0, init_blob, init_blob_end - init_blob);
 	ret = ret ?: cpio__finish(c);
 	if (ret)
@@ -223,12 +247,13 @@ int guest_init__setup(struct guest_init *gi, struct kvm_config *cfg)
 		cfg->console = CONSOLE_VIRTIO;
 		cfg->framed_stdio = !gi->tty;
 	}
-	if (guest_init__conf(gi, cfg, root_tag, root_rw) || guest_init__cpio(gi))
+	if (kmod__find(&gi->kmods, cfg->kernel_path) ||
+	    guest_init__conf(gi, cfg, root_tag, root_rw) || guest_init__cpio(gi))
 		return -1;
 	cfg->initrd_data = gi->cpio.buf.data;
 	cfg->initrd_size = gi->cpio.buf.len;
-	pr_debug("embedded init: %zu-byte initramfs, the host's / as 9p tag %s (%s)",
-		 cfg->initrd_size, root_tag, root_rw ? "writable" : "read-only");
+	pr_debug("embedded init: %zu-byte initramfs, the host's / as 9p tag %s (%s), %d kernel modules",
+		 cfg->initrd_size, root_tag, root_rw ? "writable" : "read-only", gi->kmods.nr);
 	return 0;
 }
 
@@ -236,6 +261,7 @@ void guest_init__free(struct guest_init *gi)
 {
 	free(gi->workdir_real);
 	gi->workdir_real = NULL;
+	kmod__free(&gi->kmods);
 	membuf__free(&gi->conf);
 	membuf__free(&gi->cpio.buf);
 }

@@ -292,6 +292,7 @@ static int run__vm(struct run_args *a, enum kvm_exit_reason *why)
 	run__report(&kvm, a);
 	status = kvm.stop_status;
 	*why = kvm.stop_reason;
+	snprintf(a->init_error, sizeof(a->init_error), "%s", kvm.init_error);
 	kvm_cpu__destroy_all(&kvm);
 	kvm__exit(&kvm);
 	mainloop__exit(&loop);

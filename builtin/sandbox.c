@@ -37,7 +37,7 @@ static int sandbox__split(int argc, const char **argv)
 	return -1;
 }
 
-static int sandbox__status(int ret, enum kvm_exit_reason why)
+static int sandbox__status(int ret, enum kvm_exit_reason why, const char *init_error)
 {
 	if (ret < 0)
 		return SANDBOX_FAILED;
@@ -47,7 +47,11 @@ static int sandbox__status(int ret, enum kvm_exit_reason why)
 	case KVM_STOP_SIGNAL:
 		return ret ? ret : 128 + 2;	/* Ctrl-A x: as if interrupted */
 	case KVM_STOP_POWEROFF:
-		pr_err("the guest powered off without the command's exit status (--debug shows its kernel's messages)");
+		if (*init_error)
+			pr_err("the guest powered off without the command's exit status: %s",
+			       init_error);
+		else
+			pr_err("the guest powered off without the command's exit status (--debug shows its kernel's messages)");
 		break;
 	case KVM_STOP_REBOOT:
 		pr_err("the guest rebooted before the command finished (did its kernel panic?)");
@@ -91,7 +95,7 @@ static int cmd_sandbox(int argc, const char **argv)
 	gi.argc = argc - dashes - 1;
 	gi.tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
 	ret = run__main(&a, &why);
-	return sandbox__status(ret, why);
+	return sandbox__status(ret, why, a.init_error);
 }
 
 builtin("sandbox", cmd_sandbox, "Run a command in a throwaway VM over the host's root", 2);

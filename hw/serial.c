@@ -3,6 +3,7 @@
  * when the console is "serial". Interrupt-driven receive and transmit.
  */
 #include "kvm/devices.h"
+#include "kvm/init-proto.h"
 #include "kvm/kvm.h"
 #include "kvm/term.h"
 
@@ -109,7 +110,9 @@ static void serial__sysrq(void *opaque, u8 key)
 /*
  * Watch the guest's lines: the reason of a kernel panic is kept for the
  * report (kvm->panic_reason), and with no terminal attached (lkvm sandbox
- * keeps the kernel's console off the command's output) --debug shows them.
+ * keeps the kernel's console off the command's output) --debug shows them,
+ * and the embedded init's last message is kept (kvm->init_error): it tells
+ * why a sandbox ended without its command's status.
  */
 static void serial__log(struct serial *s, u8 c)
 {
@@ -126,6 +129,9 @@ static void serial__log(struct serial *s, u8 c)
 	s->line_len = 0;
 	if (!s->term)
 		pr_debug("guest console: %s", s->line);
+	if (!s->term && !strncmp(s->line, INIT_MSG_PREFIX, strlen(INIT_MSG_PREFIX)))
+		snprintf(s->kvm->init_error, sizeof(s->kvm->init_error), "%s",
+			 s->line + strlen(INIT_MSG_PREFIX));
 	p = strstr(s->line, PANIC_PREFIX);
 	if (p && !s->kvm->panic_reason[0])
 		snprintf(s->kvm->panic_reason, sizeof(s->kvm->panic_reason), "%s",

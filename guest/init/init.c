@@ -2,6 +2,7 @@
  * lkvm's embedded guest init: PID 1 of a guest booted with no disk and no
  * initrd. lkvm builds an initramfs around it in memory, with what to do in
  * INIT_CONF_PATH (include/kvm/init-proto.h). The init
+ *  - loads the guest kernel's modules lkvm brought, if any (its drivers);
  *  - mounts the host's / (virtio-9p) as the new root, with tmpfs on /tmp
  *    and /run, an overlay on /var, proc, sysfs, devtmpfs, devpts, and the
  *    sandbox's work directory (setup.c);
@@ -21,6 +22,10 @@
 
 int con_fd = 2;		/* where messages go: the console */
 bool con_framed;	/* ... as FRAME_STDERR frames */
+/* Until the console is open (its driver may be a module), messages wait here. */
+static char early[2048];
+static size_t early_len;
+static bool con_open;
 
 static char conf_buf[INIT_CONF_MAX];
 static struct init_conf conf;
@@ -68,7 +73,7 @@ static size_t vformat(char *buf, size_t len, const char *fmt, va_list ap)
 
 static void vmsg(const char *fmt, va_list ap)
 {
-	static const char prefix[] = "lkvm-init: ";
+	static const char prefix[] = INIT_MSG_PREFIX;
 	char buf[FRAME_HDR + 512];
 	char *text = buf + FRAME_HDR;
 	size_t n = sizeof(prefix) - 1;
@@ -79,9 +84,21 @@ static void vmsg(const char *fmt, va_list ap)
 	if (con_framed) {
 		frame__header((uint8_t *)buf, FRAME_STDERR, n);
 		write_all(con_fd, buf, n + FRAME_HDR);
-	} else {
+	} else if (con_open) {
 		write_all(con_fd, text, n);
+	} else if (early_len + n <= sizeof(early)) {
+		memcpy(early + early_len, text, n);
+		early_len += n;
 	}
+}
+
+/* Messages go to @fd from now on, those that waited first. */
+static void con_set(int fd)
+{
+	con_fd = fd;
+	con_open = true;
+	write_all(fd, early, early_len);
+	early_len = 0;
 }
 
 void msg(const char *fmt, ...)
@@ -123,6 +140,8 @@ void fatal(const char *fmt, ...)
 {
 	va_list ap;
 
+	if (!con_open)
+		con_set(2);	/* /dev/console, if the kernel had one */
 	va_start(ap, fmt);
 	vmsg(fmt, ap);
 	va_end(ap);
@@ -151,6 +170,8 @@ static void conf_set(struct init_conf *c, const char *k, const char *v)
 		c->argv[c->argc++] = v;
 	else if (str_eq(k, INIT_KEY_ENV) && c->envc < INIT_MAX_ENV)
 		c->envp[c->envc++] = v;
+	else if (str_eq(k, INIT_KEY_MODULE) && c->nr_modules < INIT_MAX_MODULES)
+		c->modules[c->nr_modules++] = v;
 	else if (str_eq(k, INIT_KEY_ROOT_RW))
 		c->root_rw = str_eq(v, "1");
 	else if (str_eq(k, INIT_KEY_ROWS))
@@ -182,22 +203,37 @@ static void conf_load(struct init_conf *c)
 		fatal("%s names no root or no console", INIT_CONF_PATH);
 }
 
+/* A console whose driver was just loaded may take a moment: up to 2 s. */
+static int open_tty(const char *path)
+{
+	int fd;
+
+	for (int tries = 0; ; tries++) {
+		fd = sys_open(path, O_RDWR | O_NOCTTY | O_CLOEXEC, 0);
+		if (fd >= 0 || tries == 100 || (fd != -ENOENT && fd != -ENODEV && fd != -ENXIO))
+			return fd;
+		sys_poll(NULL, 0, 20);
+	}
+}
+
 /* The console, for messages until the command owns it. */
 static void open_console(const struct init_conf *c)
 {
 	char path[64] = "/dev/";
 	int fd;
 
-	if (str_len(c->console) > 32)
+	if (str_len(c->console) > 32) {
+		con_set(2);
 		return;
+	}
 	str_cpy(path + 5, c->console);
-	fd = sys_open(path, O_RDWR | O_NOCTTY | O_CLOEXEC, 0);
+	fd = open_tty(path);
 	if (fd < 0)
-		fatal("cannot open %s: %s", path, err_name(fd));
-	con_fd = fd;
+		fatal("cannot open %s: %s%s", path, err_name(fd), driver_hint(c));
 	/* Framed: even what the init says before the frames start passes raw. */
 	if (str_eq(c->io, INIT_IO_FRAMES))
 		console_raw(fd);
+	con_set(fd);
 }
 
 /* PID 1 ignores what would kill it or stop it; children get the defaults back. */
@@ -219,6 +255,8 @@ int init_main(long *sp)
 	/* The initramfs has /dev/console only: the console device comes from devtmpfs. */
 	sys_mount("devtmpfs", "/dev", "devtmpfs", 0, "mode=0755");
 	conf_load(&conf);
+	/* Before the console: it may be a module (virtio_console). */
+	load_modules(&conf);
 	open_console(&conf);
 	setup_root(&conf);
 	setup_net(&conf);

@@ -23,6 +23,8 @@ struct init_conf {
 	int		argc;
 	const char	*envp[INIT_MAX_ENV + 2];
 	int		envc;
+	const char	*modules[INIT_MAX_MODULES];	/* in load order */
+	int		nr_modules;
 };
 
 /* init.c: messages go to the console, framed once the relay runs. */
@@ -31,7 +33,10 @@ void __attribute__((noreturn)) fatal(const char *fmt, ...);
 extern int con_fd;
 extern bool con_framed;
 
-/* setup.c: the filesystems and the network. */
+/* setup.c: the kernel's modules, the filesystems and the network. */
+void load_modules(const struct init_conf *c);
+/* Why a device may be missing, for a message: "" when lkvm gave modules. */
+const char *driver_hint(const struct init_conf *c);
 void setup_root(const struct init_conf *c);
 void setup_net(const struct init_conf *c);
 

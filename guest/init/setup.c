@@ -1,19 +1,66 @@
-/* The embedded init's filesystems (the host's / over 9p, scratch space) and network. */
+/*
+ * The embedded init's kernel modules (a distro kernel's drivers), filesystems
+ * (the host's / over 9p, scratch space) and network.
+ */
 #include "init.h"
 
 #include <asm-generic/errno.h>
 #include <linux/fcntl.h>
 #include <linux/if.h>
 #include <linux/in.h>
+#include <linux/module.h>
 #include <linux/mount.h>
 #include <linux/route.h>
 #include <linux/sockios.h>
+#include <linux/utsname.h>
+
+#ifndef MODULE_INIT_COMPRESSED_FILE
+#define MODULE_INIT_COMPRESSED_FILE	4
+#endif
 
 #define NEWROOT		"/newroot"	/* in the initramfs: where the new root is built */
 #define SCRATCH		"/scratch"	/* in the initramfs: tmpfs for the /var overlay */
 #define P9_OPTS		"trans=virtio,version=9p2000.L,msize=524288"
 #define PATH_LEN	4096
 #define F_OK		0
+
+static bool has_suffix(const char *s, const char *suffix)
+{
+	size_t n = str_len(s), m = str_len(suffix);
+
+	return n >= m && str_eq(s + n - m, suffix);
+}
+
+/* What lkvm brought, dependencies first; the kernel unpacks what is compressed. */
+void load_modules(const struct init_conf *c)
+{
+	for (int i = 0; i < c->nr_modules; i++) {
+		const char *path = c->modules[i];
+		bool packed = has_suffix(path, ".xz") || has_suffix(path, ".zst") ||
+			      has_suffix(path, ".gz");
+		int fd = sys_open(path, O_RDONLY | O_CLOEXEC, 0), r = fd;
+
+		if (fd >= 0) {
+			r = sys_finit_module(fd, "", packed ? MODULE_INIT_COMPRESSED_FILE : 0);
+			sys_close(fd);
+		}
+		if (r < 0 && r != -EEXIST)
+			msg("cannot load module %s: %s", path, err_name(r));
+	}
+}
+
+const char *driver_hint(const struct init_conf *c)
+{
+	static char hint[256];
+	struct new_utsname u;
+
+	if (c->nr_modules || sys_uname(&u) < 0)
+		return "";
+	u.release[sizeof(u.release) - 1] = 0;
+	str_cpy(str_cpy(str_cpy(hint, " (its driver a module? lkvm found no /lib/modules/"),
+			u.release), "/modules.dep on the host)");
+	return hint;
+}
 
 static char *in_root(char *buf, const char *path)
 {
@@ -100,7 +147,8 @@ static void mount_workdir(const struct init_conf *c)
 	mkdir_p(p, 0755);
 	r = sys_mount(c->workdir_tag, p, "9p", 0, P9_OPTS);
 	if (r < 0)
-		fatal("cannot mount the work directory %s (9p): %s", c->workdir, err_name(r));
+		fatal("cannot mount the work directory %s (9p): %s%s", c->workdir, err_name(r),
+		      driver_hint(c));
 }
 
 static void switch_root(void)
@@ -177,8 +225,14 @@ void setup_root(const struct init_conf *c)
 
 	str_cpy(str_cpy(opts, P9_OPTS), c->root_rw ? "" : ",cache=loose");
 	r = sys_mount(c->root, NEWROOT, "9p", c->root_rw ? 0 : MS_RDONLY, opts);
+	if (r == -ENODEV && !c->nr_modules)
+		fatal("the guest kernel has no 9p file system, for the host's root%s",
+		      driver_hint(c));
+	if (r == -ENODEV)
+		fatal("the guest kernel has no 9p file system (CONFIG_9P_FS), for the host's root");
 	if (r < 0)
-		fatal("cannot mount the host's root (9p tag %s): %s", c->root, err_name(r));
+		fatal("cannot mount the host's root (9p tag %s): %s%s", c->root, err_name(r),
+		      driver_hint(c));
 	mount_over("/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
 	mount_over("/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
 	if (!c->root_rw)

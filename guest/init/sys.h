@@ -61,6 +61,11 @@ static inline int sys_mount(const char *src, const char *dst, const char *type,
 static inline int sys_socket(int family, int type, int proto)	{ return sys3(__NR_socket, family, type, proto); }
 static inline int sys_sethostname(const char *name, size_t len)	{ return sys3(__NR_sethostname, name, len, 0); }
 static inline int sys_ioperm(unsigned long from, unsigned long n, int on) { return sys3(__NR_ioperm, from, n, on); }
+static inline int sys_finit_module(int fd, const char *params, int flags)
+{
+	return sys3(__NR_finit_module, fd, params, flags);
+}
+static inline int sys_uname(void *buf)				{ return sys3(__NR_uname, buf, 0, 0); }
 static inline void sys_sync(void)				{ sys3(__NR_sync, 0, 0, 0); }
 static inline int sys_reboot(unsigned int cmd)
 {

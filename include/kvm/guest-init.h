@@ -7,6 +7,7 @@
  * initramfs built in memory, with the host's / shared over virtio-9p.
  */
 #include "kvm/initramfs.h"
+#include "kvm/kmod.h"
 #include "kvm/util.h"
 
 struct kvm_config;
@@ -19,6 +20,7 @@ struct guest_init {
 	bool		tty;		/* the command's stdio is the console; else framed */
 	/* What guest_init__setup() made. */
 	char		*workdir_real;
+	struct kmod_set	kmods;		/* the guest kernel's modules, if it needs any */
 	struct membuf	conf;
 	struct cpio	cpio;
 };

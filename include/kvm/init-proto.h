@@ -6,9 +6,10 @@
  * carry a sandboxed command's stdio. Compiled into both: no libc here.
  *
  * The configuration is the file INIT_CONF_PATH of the initramfs lkvm
- * builds: records "KEY\0VALUE\0", one after the other. "arg" and "env"
- * repeat, in order; the other keys are given at most once. A value is any
- * bytes but NUL, so a command's arguments pass through with no quoting.
+ * builds: records "KEY\0VALUE\0", one after the other. "arg", "env" and
+ * "module" repeat, in order; the other keys are given at most once. A value
+ * is any bytes but NUL, so a command's arguments pass through with no
+ * quoting.
  *
  * Framed stdio (lkvm sandbox when its stdin or stdout is not a terminal):
  * the init puts hvc0 in raw mode and writes INIT_SYNC on it; from then on
@@ -23,9 +24,12 @@
 #include <stdint.h>
 
 #define INIT_CONF_PATH		"/lkvm/config"
+#define INIT_MSG_PREFIX		"lkvm-init: "	/* the init's messages on its console */
 #define INIT_CONF_MAX		(256 * 1024)	/* the init reads no more */
 #define INIT_MAX_ARGS		4096
 #define INIT_MAX_ENV		64
+#define INIT_MAX_MODULES	64
+#define INIT_MODULES_DIR	"/lkvm/modules"	/* the guest kernel's modules, if it needs any */
 
 /* Configuration keys. */
 #define INIT_KEY_MODE		"mode"		/* INIT_MODE_SHELL or INIT_MODE_COMMAND */
@@ -44,6 +48,7 @@
 #define INIT_KEY_COLS		"cols"
 #define INIT_KEY_ARG		"arg"		/* argv[i]; argv[0] is looked up in PATH */
 #define INIT_KEY_ENV		"env"		/* NAME=VALUE */
+#define INIT_KEY_MODULE		"module"	/* a module file to load, in order, first thing */
 
 #define INIT_MODE_SHELL		"shell"		/* lkvm run: a shell, power off after */
 #define INIT_MODE_COMMAND	"command"	/* lkvm sandbox: its status to PORT_EXIT */

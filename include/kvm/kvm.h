@@ -182,6 +182,7 @@ struct kvm {
 	int			stop_status;
 	int			stop_fd;	/* eventfd, readable once stopping */
 	char			panic_reason[128];	/* from the serial console, if seen */
+	char			init_error[160];	/* the embedded init's last "lkvm-init:" line there */
 };
 
 /* Guest memory: the one checked accessor. NULL unless [gpa, gpa+len) is RAM. */

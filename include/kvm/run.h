@@ -21,6 +21,7 @@ struct run_args {
 	const struct option	*extra;		/* more options (OPT__END-terminated), or NULL */
 	struct guest_init	*init;		/* the embedded init's program; NULL: run decides */
 	bool			quiet;		/* no informational lines (stderr is the command's) */
+	char			init_error[160];	/* out: kvm->init_error at the end */
 };
 
 /* 0 to go on, 1 after --help, -1 after an error (printed). */

@@ -56,6 +56,11 @@ gk=$(flock "$CACHE/guest-kernel.lock" "$here/guest-kernel.sh")
 cp "$here"/guest/*.sh "$tmp/guest-extra/tests/"
 # The stock kernel's virtio drivers are modules: the guest loads them itself.
 [ -z "$cloud" ] || "$here/cloud-modules.sh" "$tmp/guest-extra/cloudmods"
+# Case 69: distro module trees (and Debian's generic kernel) in /files/modtree.
+mkdir -p "$tmp/modtree"
+if [ -n "$cloud" ] && [ -e "$tmp/tests/69-distro-modules.sh" ]; then
+	"$here/cloud-modtree.sh" "$tmp/modtree" || log "cannot build the module trees; case 69 will skip"
+fi
 # nettool (UDP echo, raw frames, timed transfers) for the network cases: in
 # the guest's /bin and, below, in the rig's /files/tools.
 mkdir -p "$tmp/guest-extra/bin" "$tmp/tools"
@@ -85,7 +90,8 @@ logf=${RIG_LOG:-$CACHE/logs/rig-tests-$(date +%Y%m%d-%H%M%S)-$$.log}
 rig() {
 	"$here/rig.sh" "${rigopts[@]}" --timeout "$total_timeout" --stall 150 --log "$1" \
 		--guest-kernel "$gk" --guest-initrd "$tmp/initrd.gz" ${cloud} \
-		"$here/driver.sh" "$tmp/case-lib.sh" "$tmp/tests" "$tmp/kvm" "$tmp/tools" "$tmp/disks"
+		"$here/driver.sh" "$tmp/case-lib.sh" "$tmp/tests" "$tmp/kvm" "$tmp/tools" "$tmp/disks" \
+		"$tmp/modtree"
 }
 # The nested TCG rig sometimes wedges for good: the rig kernel stops, its
 # heartbeat too, and rig.sh --stall ends it (status 126, CPU state saved
