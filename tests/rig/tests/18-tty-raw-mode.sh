@@ -7,9 +7,12 @@ need_file /files/tools/ptyrun
 _new_out
 # Type only at the prompt: a Ctrl-C that reaches the shell before it is
 # interactive (its SIGINT handling set up) kills it, and the guest powers off.
+# Ctrl-C only once the command runs: while ash edits the line, the guest's
+# tty is raw and ^C would be a plain byte left for nobody ("SLEEP""ING" is
+# printed only by the command; the echoed line does not match it).
 /files/tools/ptyrun -t 70 \
-	-w LKVM-GUEST-SHELL -s '' -w '# ' -s 'sleep 100\r' \
-	-w 'sleep 100' -s '\003' \
+	-w LKVM-GUEST-SHELL -s '' -w '# ' -s 'echo SLEEP""ING; sleep 100\r' \
+	-w 'SLEEPING' -s '\003' \
 	-w '#' -s 'echo tty-$((6*7))\r' \
 	-w 'tty-42' -s '\001x' \
 	-- "$LKVM" run -k "$GUEST_KERNEL" -i "$GUEST_INITRD" -m 128 >"$OUT" 2>&1
