@@ -46,6 +46,7 @@ static const u32 vcpu_ioctls[] = {
 	KVM_RUN,			/* first: the hot one */
 	KVM_KVMCLOCK_CTRL,		/* parking for pause */
 	KVM_GET_REGS, KVM_GET_SREGS,	/* the dump of a failed vCPU */
+	TCGETS, TCSETS,			/* the terminal restored when seccomp stops lkvm */
 	IRQ_IOCTLS,
 	KVM_IOEVENTFD,			/* virtio-pci BAR moved by the guest */
 	TUNSETOFFLOAD, TUNSETQUEUE,	/* virtio-net DRIVER_OK */
@@ -53,6 +54,7 @@ static const u32 vcpu_ioctls[] = {
 };
 
 static const u32 io_ioctls[] = {
+	TCGETS, TCSETS,			/* the terminal restored when seccomp stops lkvm */
 	IRQ_IOCTLS,
 	TUNSETQUEUE, VHOST_IOCTLS,	/* virtio-net control queue: queue pairs */
 	BLKDISCARD, BLKZEROOUT,		/* virtio-blk on a block device */

@@ -5,6 +5,7 @@
  */
 #include "kvm/seccomp.h"
 #include "kvm/kvm.h"
+#include "kvm/term.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -288,6 +289,43 @@ static int seccomp__trace_init(void)
 	return sigaction(SIGSYS, &sa, NULL) ? -errno : 0;
 }
 
+/* ---- on: a forbidden syscall stops lkvm ---- */
+
+/*
+ * The filters' SECCOMP_RET_TRAP lands here, in the thread that broke its
+ * list, which then never goes on: one line names the syscall, the terminal
+ * is restored (tcsetattr's TCGETS and TCSETS are on every list), and lkvm
+ * dies of SIGSYS as
+ * SECCOMP_RET_KILL_PROCESS would make it: a second forbidden syscall, with
+ * SIGSYS blocked in its own handler, has the kernel reset SIGSYS to its
+ * default action and deliver it. exit_group is the fallback, never reached.
+ */
+static void seccomp__fatal(int sig, siginfo_t *si, void *ctx)
+{
+	greg_t *r = ((ucontext_t *)ctx)->uc_mcontext.gregs;
+	char msg[200];
+	int n;
+
+	n = snprintf(msg, sizeof(msg), "lkvm: error: seccomp: a %s thread made system call %d",
+		     seccomp__role_name(sc_role), si->si_syscall);
+	if (si->si_syscall == __NR_ioctl)
+		n += snprintf(msg + n, sizeof(msg) - n, " (ioctl %#x)", (u32)r[REG_RSI]);
+	n += snprintf(msg + n, sizeof(msg) - n, ", not in its list; stopping\n");
+	if (write(STDERR_FILENO, msg, n) < 0)
+		n = 0;
+	term__restore();
+	syscall(__NR_execve, "/", NULL, NULL);		/* on no list */
+	syscall(__NR_exit_group, 128 + SIGSYS);
+}
+
+static int seccomp__fatal_init(void)
+{
+	struct sigaction sa = { .sa_sigaction = seccomp__fatal, .sa_flags = SA_SIGINFO };
+
+	sigfillset(&sa.sa_mask);
+	return sigaction(SIGSYS, &sa, NULL) ? -errno : 0;
+}
+
 /* ---- roles ---- */
 
 /* Keep only @keep of the calling thread's capabilities. */
@@ -536,7 +574,7 @@ int seccomp__enter_main(void)
 
 static int seccomp__build_all(enum seccomp_mode mode)
 {
-	u32 deny = mode == SECCOMP_TRACE ? SECCOMP_RET_TRAP : SECCOMP_RET_KILL_PROCESS;
+	u32 deny = SECCOMP_RET_TRAP;		/* to seccomp__fatal() or seccomp__sigsys() */
 	u64 trap_ip = mode == SECCOMP_TRACE ? (u64)(unsigned long)seccomp__raw_syscall_ret : 0;
 	int ret;
 
@@ -573,8 +611,8 @@ int seccomp__setup(const struct kvm_config *cfg)
 		return -ENOSYS;
 	}
 	ret = seccomp__build_all(sc.mode);
-	if (!ret && sc.mode == SECCOMP_TRACE)
-		ret = seccomp__trace_init();
+	if (!ret)
+		ret = sc.mode == SECCOMP_TRACE ? seccomp__trace_init() : seccomp__fatal_init();
 	if (ret) {
 		pr_err("cannot build the seccomp filters: %s", strerror(-ret));
 		return ret;

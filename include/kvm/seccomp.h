@@ -3,8 +3,10 @@
 
 /*
  * Seccomp: every thread of a running VM is confined to the syscalls of its
- * role by a seccomp-BPF allow-list; anything else kills the process
- * (SECCOMP_RET_KILL_PROCESS). The lists are in util/seccomp-rules.c, the
+ * role by a seccomp-BPF allow-list; anything else stops the process
+ * (SECCOMP_RET_TRAP into a handler that restores the terminal, names the
+ * syscall and dies of SIGSYS; a foreign ABI is SECCOMP_RET_KILL_PROCESS
+ * outright). The lists are in util/seccomp-rules.c, the
  * BPF builder and the thread plumbing in util/seccomp.c.
  *
  * Filters are per thread and inherited by the threads a thread creates, and

@@ -5,6 +5,7 @@
 #include "test.h"
 #include "kvm/kvm.h"
 #include "kvm/seccomp.h"
+#include "kvm/term.h"
 #include "kvm/uring.h"
 
 #include <errno.h>
@@ -21,6 +22,7 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 static const u32 test_ioctls[] = { FIONREAD, KVM_RUN };
@@ -318,6 +320,55 @@ TEST(seccomp_trace_mode_reports_and_goes_on)
 	waitpid(pid, &status, 0);
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	CHECK(strstr(buf, "a vcpu thread made syscall 110") != NULL);
+}
+
+/*
+ * On: a syscall outside the list stops lkvm with one line naming it, the
+ * terminal restored (a pty in raw mode here), killed by SIGSYS.
+ */
+TEST(seccomp_violation_restores_the_terminal)
+{
+	struct kvm_config cfg = { 0 };
+	struct termios before, after;
+	struct term t = { 0 };
+	int err[2], status = -1, master, slave;
+	char buf[512];
+	ssize_t n = 0, r;
+	pid_t pid;
+
+	master = posix_openpt(O_RDWR | O_NOCTTY);
+	if (master < 0 || grantpt(master) || unlockpt(master) || pipe(err))
+		return;
+	slave = open(ptsname(master), O_RDWR | O_NOCTTY);
+	CHECK(slave >= 0 && !tcgetattr(slave, &before));
+	CHECK(before.c_lflag & ICANON);
+	pid = fork();
+	if (pid == 0) {
+		dup2(err[1], STDERR_FILENO);
+		t.in_fd = slave;
+		t.is_tty = true;
+		term__start(&t);
+		if (!t.is_tty || tcgetattr(slave, &after) || (after.c_lflag & ICANON))
+			_exit(101);
+		if (seccomp__setup(&cfg) || seccomp__enter(SECCOMP_ROLE_IO))
+			_exit(100);
+		syscall(__NR_getppid);		/* on no list */
+		_exit(0);
+	}
+	close(err[1]);
+	while (n < (ssize_t)sizeof(buf) - 1 && (r = read(err[0], buf + n, sizeof(buf) - 1 - n)) > 0)
+		n += r;
+	buf[n] = 0;
+	close(err[0]);
+	waitpid(pid, &status, 0);
+	CHECK(killed_by_sigsys(status));
+	CHECK(strstr(buf, "lkvm: error: seccomp: a io thread made system call 110, "
+		      "not in its list; stopping\n") != NULL);
+	CHECK(!tcgetattr(slave, &after));
+	CHECK(after.c_lflag & ICANON);
+	CHECK(after.c_lflag & ECHO);
+	close(slave);
+	close(master);
 }
 
 /* io_uring works outside seccomp: the disk ring takes only its own opcodes. */

@@ -1,7 +1,8 @@
 # Seccomp: lkvm's threads run under allow-lists, so a forbidden syscall
 # (execve, through the LKVM_SECCOMP_SELFTEST hook) from the main, a vCPU or
-# an I/O thread kills lkvm with SIGSYS (status 159); with --no-seccomp the
-# same hook just fails with ENOENT. Then one guest uses a disk, a 9p share,
+# an I/O thread kills lkvm with SIGSYS (status 159) after one line naming
+# it, and on a terminal the terminal is restored first; with --no-seccomp
+# the same hook just fails with ENOENT. Then one guest uses a disk, a 9p share,
 # user-mode networking, the rng and the virtio console with the filters on.
 # rig-timeout: 300
 need_lkvm
@@ -10,8 +11,18 @@ for role in main vcpu io; do
 	boot_guest 60 marker
 	expect_in "$OUT" "seccomp selftest: execve from the first $role thread"
 	expect_not_in "$OUT" "execve returned"
+	expect_in "$OUT" "lkvm: error: seccomp: a $role thread made system call 59, not in its list; stopping"
 	expect_rc 159
 done
+# On a terminal, raw by then: it comes back cooked (ptyrun exits 125 if not).
+need_file /files/tools/ptyrun
+_new_out
+RC=0
+LKVM_SECCOMP_SELFTEST=vcpu /files/tools/ptyrun -t 60 -- \
+	"$LKVM" run -k "$GUEST_KERNEL" -i "$GUEST_INITRD" -m 128 >"$OUT" 2>&1 || RC=$?
+[ "$RC" = 125 ] && fail "a seccomp violation left the terminal raw"
+expect_rc 159
+expect_in "$OUT" "seccomp: a vcpu thread made system call 59"
 # Unconfined: the hook's execve fails harmlessly and the guest runs on.
 for role in main io; do
 	export LKVM_SECCOMP_SELFTEST=$role
