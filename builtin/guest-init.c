@@ -66,6 +66,64 @@ static int guest_init__add_share(struct kvm_config *cfg, const char *path, const
 	return 0;
 }
 
+/* NAME=VALUE or NAME: the length of NAME if it is a valid name, else 0. */
+static size_t env_name_len(const char *s)
+{
+	size_t n = 0;
+
+	if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || *s == '_'))
+		return 0;
+	while ((s[n] >= 'A' && s[n] <= 'Z') || (s[n] >= 'a' && s[n] <= 'z') ||
+	       (s[n] >= '0' && s[n] <= '9') || s[n] == '_')
+		n++;
+	return s[n] == '=' || !s[n] ? n : 0;
+}
+
+int guest_init__add_env(struct guest_init *gi, const char *arg)
+{
+	size_t n = env_name_len(arg);
+	const char *val;
+	char *s;
+
+	if (!n) {
+		pr_err("--env %s: expected NAME=VALUE or NAME (letters, digits, _)", arg);
+		return -1;
+	}
+	if (gi->nr_env >= GUEST_INIT_MAX_USER_ENV) {
+		pr_err("too many --env settings (at most %d)", GUEST_INIT_MAX_USER_ENV);
+		return -1;
+	}
+	if (!arg[n]) {
+		val = getenv(arg);
+		if (!val) {
+			pr_err("--env %s: %s is not set here (give --env %s=VALUE)", arg, arg, arg);
+			return -1;
+		}
+		if (asprintf(&s, "%s=%s", arg, val) < 0)
+			return -1;
+		arg = s;	/* lives as long as the command */
+	}
+	for (int i = 0; i < gi->nr_env; i++) {
+		if (!strncmp(gi->env[i], arg, n + 1)) {
+			gi->env[i] = arg;	/* the last one wins */
+			return 0;
+		}
+	}
+	gi->env[gi->nr_env++] = arg;
+	return 0;
+}
+
+/* Is @name set by --env? */
+static bool user_env_has(const struct guest_init *gi, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (int i = 0; i < gi->nr_env; i++)
+		if (!strncmp(gi->env[i], name, n) && gi->env[i][n] == '=')
+			return true;
+	return false;
+}
+
 static void conf_env(struct membuf *b, const char *name, const char *val)
 {
 	char *s;
@@ -161,11 +219,16 @@ int guest_init__conf(struct guest_init *gi, const struct kvm_config *cfg,
 	} else {
 		init_conf__add(b, INIT_KEY_ARG, shell && shell[0] == '/' ? shell : "/bin/sh");
 	}
-	conf_env(b, "PATH", path && *path ? path : DEFAULT_PATH);
-	conf_env(b, "HOME", getenv("HOME") ? getenv("HOME") : "/");
-	if (tty)
+	if (!user_env_has(gi, "PATH"))
+		conf_env(b, "PATH", path && *path ? path : DEFAULT_PATH);
+	if (!user_env_has(gi, "HOME"))
+		conf_env(b, "HOME", getenv("HOME") ? getenv("HOME") : "/");
+	if (tty && !user_env_has(gi, "TERM"))
 		conf_env(b, "TERM", getenv("TERM") ? getenv("TERM") : "linux");
-	conf_env(b, "LANG", getenv("LANG"));
+	if (!user_env_has(gi, "LANG"))
+		conf_env(b, "LANG", getenv("LANG"));
+	for (int i = 0; i < gi->nr_env; i++)
+		init_conf__add(b, INIT_KEY_ENV, gi->env[i]);
 
 	if (gi->argc > INIT_MAX_ARGS) {
 		pr_err("too many arguments for the command (%d; at most %d)", gi->argc, INIT_MAX_ARGS);

@@ -26,7 +26,7 @@
 #define SANDBOX_FAILED	125	/* as env(1) and chroot(1): could not run it */
 
 static const char sandbox_usage[] =
-	"lkvm sandbox [-k <kernel>] [<run options>] [--workdir <dir>] -- <command> [<args>...]";
+	"lkvm sandbox [-k <kernel>] [<run options>] [--workdir <dir>] [-e NAME[=VALUE]]... -- <command> [<args>...]";
 
 /* Where "--" is: options before it, the command after. -1 if absent. */
 static int sandbox__split(int argc, const char **argv)
@@ -65,6 +65,11 @@ static int sandbox__status(int ret, enum kvm_exit_reason why, const char *init_e
 	return SANDBOX_FAILED;
 }
 
+static int sandbox__opt_env(const struct option *opt, const char *arg)
+{
+	return guest_init__add_env(opt->value, arg);
+}
+
 static int cmd_sandbox(int argc, const char **argv)
 {
 	struct guest_init gi = { .command = true };
@@ -72,6 +77,9 @@ static int cmd_sandbox(int argc, const char **argv)
 		OPT__GROUP("Sandbox options:"),
 		OPT__STRING(0, "workdir", &gi.workdir, "dir",
 			    "share DIR writable at the same path in the guest, and run the command there"),
+		OPT__CALLBACK('e', "env", &gi, "NAME[=VALUE]",
+			      "set NAME in the command's environment (the host's value if no =VALUE); repeatable",
+			      sandbox__opt_env),
 		OPT__END(),
 	};
 	struct run_args a = {

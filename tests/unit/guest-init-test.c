@@ -209,6 +209,74 @@ TEST(guest_init_conf_for_the_shell)
 	guest_init__free(&gi);
 }
 
+/* How many records @key = @val @b has. */
+static int conf_count(const struct membuf *b, const char *key, const char *val)
+{
+	const char *p = (const char *)b->data, *end = p + b->len, *k, *v;
+	int n = 0;
+
+	while (init_conf__next(&p, end, &k, &v) > 0)
+		n += !strcmp(k, key) && !strcmp(v, val);
+	return n;
+}
+
+TEST(guest_init_env_options)
+{
+	const char *argv[] = { "env" };
+	struct guest_init gi = { .command = true, .argv = argv, .argc = 1 };
+	struct kvm_config cfg = { 0 };
+	struct capture cap;
+	char name[16];
+
+	setenv("LKVM_UNIT_HOSTVAR", "from host", 1);
+	CHECK_EQ(guest_init__add_env(&gi, "A=1"), 0);
+	CHECK_EQ(guest_init__add_env(&gi, "B="), 0);
+	CHECK_EQ(guest_init__add_env(&gi, "A=2=x"), 0);		/* the last A wins */
+	CHECK_EQ(guest_init__add_env(&gi, "LKVM_UNIT_HOSTVAR"), 0);
+	CHECK_EQ(guest_init__add_env(&gi, "PATH=/opt/bin"), 0);	/* replaces lkvm's */
+	CHECK_EQ(gi.nr_env, 4);
+	CHECK_EQ(guest_init__conf(&gi, &cfg, INIT_ROOT_TAG, false), 0);
+	CHECK_EQ(conf_count(&gi.conf, INIT_KEY_ENV, "A=2=x"), 1);
+	CHECK_EQ(conf_count(&gi.conf, INIT_KEY_ENV, "A=1"), 0);
+	CHECK_EQ(conf_count(&gi.conf, INIT_KEY_ENV, "B="), 1);
+	CHECK_EQ(conf_count(&gi.conf, INIT_KEY_ENV, "LKVM_UNIT_HOSTVAR=from host"), 1);
+	CHECK_EQ(conf_count(&gi.conf, INIT_KEY_ENV, "PATH=/opt/bin"), 1);
+	{
+		const char *p = (const char *)gi.conf.data, *end = p + gi.conf.len, *k, *v;
+		int paths = 0;
+
+		while (init_conf__next(&p, end, &k, &v) > 0)
+			paths += !strcmp(k, INIT_KEY_ENV) && !strncmp(v, "PATH=", 5);
+		CHECK_EQ(paths, 1);
+	}
+	guest_init__free(&gi);
+
+	/* Bad names, unset host variables and too many: one line each. */
+	memset(&gi, 0, sizeof(gi));
+	unsetenv("LKVM_UNIT_UNSET");
+	capture__begin(&cap);
+	CHECK_EQ(guest_init__add_env(&gi, "1A=x"), -1);
+	CHECK(one_line_with(capture__end(&cap), "--env 1A=x: expected NAME=VALUE or NAME"));
+	capture__begin(&cap);
+	CHECK_EQ(guest_init__add_env(&gi, "=x"), -1);
+	CHECK_EQ(guest_init__add_env(&gi, "A B=x"), -1);
+	CHECK_EQ(guest_init__add_env(&gi, ""), -1);
+	capture__end(&cap);
+	CHECK_EQ(cap.lines, 3);
+	capture__begin(&cap);
+	CHECK_EQ(guest_init__add_env(&gi, "LKVM_UNIT_UNSET"), -1);
+	CHECK(one_line_with(capture__end(&cap), "LKVM_UNIT_UNSET is not set here"));
+	for (int i = 0; i < GUEST_INIT_MAX_USER_ENV; i++) {
+		snprintf(name, sizeof(name), "V%d=1", i);
+		CHECK_EQ(guest_init__add_env(&gi, strdup(name)), 0);
+	}
+	capture__begin(&cap);
+	CHECK_EQ(guest_init__add_env(&gi, "ONE_MORE=1"), -1);
+	CHECK(one_line_with(capture__end(&cap), "too many --env settings"));
+	CHECK_EQ(gi.nr_env, GUEST_INIT_MAX_USER_ENV);
+	unsetenv("LKVM_UNIT_HOSTVAR");
+}
+
 TEST(guest_init_refuses_too_many_args)
 {
 	const char **argv = calloc(INIT_MAX_ARGS + 1, sizeof(*argv));

@@ -1,8 +1,9 @@
 # lkvm sandbox runs a command in a throwaway VM over the rig's own root
 # (the embedded init): exactly the command's stdout (no kernel noise), its
 # stderr apart, its exit status; arguments with spaces and quotes intact;
-# the shared root is read-only; not found is 127, a signal 128+N; bad input
-# is status 125 with one line on stderr and no VM.
+# the shared root is read-only; --env sets the command's environment; not
+# found is 127, a signal 128+N; bad input is status 125 with one line on
+# stderr and no VM.
 # rig-timeout: 240
 need_lkvm
 K=$GUEST_KERNEL
@@ -28,6 +29,17 @@ sandbox 60 /dev/null -k "$K" -- printf '[%s]\n' "$@"
 expect_rc 0
 cmp -s "$CASE_DIR/args-expected" "$OUT" || fail "arguments changed: $(head -n 12 "$OUT")"
 
+# --env: NAME=VALUE (the last one wins, spaces kept), NAME from here, and a
+# PATH of the user's instead of lkvm's.
+export LKVM_RIG_FROM_HOST="host value $$"
+sandbox 60 /dev/null -k "$K" -e 'GREETING=hello there' -e GREETING='hi  there' \
+	--env LKVM_RIG_FROM_HOST -e PATH=/bin:/sbin -- \
+	sh -c 'echo "[$GREETING]"; echo "[$LKVM_RIG_FROM_HOST]"; echo "[$PATH]"'
+expect_rc 0
+[ "$(cat "$OUT")" = "[hi  there]
+[host value $$]
+[/bin:/sbin]" ] || fail "environment: $(head -n 5 "$OUT")"
+
 sandbox 60 /dev/null -k "$K" -- no-such-command-lkvm
 expect_rc 127
 expect_in "$ERR" "no-such-command-lkvm: command not found"
@@ -50,3 +62,7 @@ bad -k "$K" --bogus -- true
 bad -k /nonexistent -- true
 bad -k "$K" --workdir /nonexistent -- true
 expect_in "$ERR" /nonexistent
+bad -k "$K" -e 'NO SPACES=x' -- true
+unset LKVM_RIG_UNSET
+bad -k "$K" --env LKVM_RIG_UNSET -- true
+expect_in "$ERR" "LKVM_RIG_UNSET is not set here"
