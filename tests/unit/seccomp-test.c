@@ -293,13 +293,28 @@ TEST(seccomp_threads_get_their_role)
 	CHECK(killed_by_sigsys(status));
 }
 
+/* What child @pid wrote to the pipe @err (its stderr), then its status. */
+static int child_wait(pid_t pid, int err[2], char *buf, size_t len)
+{
+	size_t n = 0;
+	ssize_t r;
+	int status = -1;
+
+	close(err[1]);
+	while (n < len - 1 && (r = read(err[0], buf + n, len - 1 - n)) > 0)
+		n += r;
+	buf[n] = 0;
+	close(err[0]);
+	waitpid(pid, &status, 0);
+	return status;
+}
+
 /* --debug-seccomp: a syscall outside the list is reported, then done. */
 TEST(seccomp_trace_mode_reports_and_goes_on)
 {
 	struct kvm_config cfg = { .debug_seccomp = true };
 	int err[2], status = -1;
 	char buf[512];
-	ssize_t n = 0, r;
 	pid_t pid;
 
 	if (pipe(err))
@@ -312,12 +327,7 @@ TEST(seccomp_trace_mode_reports_and_goes_on)
 		/* getppid is on no list: trapped, reported, then really done. */
 		_exit(syscall(__NR_getppid) == getppid() ? 0 : 1);
 	}
-	close(err[1]);
-	while (n < (ssize_t)sizeof(buf) - 1 && (r = read(err[0], buf + n, sizeof(buf) - 1 - n)) > 0)
-		n += r;
-	buf[n] = 0;
-	close(err[0]);
-	waitpid(pid, &status, 0);
+	status = child_wait(pid, err, buf, sizeof(buf));
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	CHECK(strstr(buf, "a vcpu thread made syscall 110") != NULL);
 }
@@ -333,7 +343,6 @@ TEST(seccomp_violation_restores_the_terminal)
 	struct term t = { 0 };
 	int err[2], status = -1, master, slave;
 	char buf[512];
-	ssize_t n = 0, r;
 	pid_t pid;
 
 	master = posix_openpt(O_RDWR | O_NOCTTY);
@@ -355,12 +364,7 @@ TEST(seccomp_violation_restores_the_terminal)
 		syscall(__NR_getppid);		/* on no list */
 		_exit(0);
 	}
-	close(err[1]);
-	while (n < (ssize_t)sizeof(buf) - 1 && (r = read(err[0], buf + n, sizeof(buf) - 1 - n)) > 0)
-		n += r;
-	buf[n] = 0;
-	close(err[0]);
-	waitpid(pid, &status, 0);
+	status = child_wait(pid, err, buf, sizeof(buf));
 	CHECK(killed_by_sigsys(status));
 	CHECK(strstr(buf, "lkvm: error: seccomp: a io thread made system call 110, "
 		      "not in its list; stopping\n") != NULL);
