@@ -6,6 +6,7 @@
 #include "kvm/irq.h"
 #include "test.h"
 #include "virtio-fake.h"
+#include "virtq-driver.h"
 #include "virtio/transport.h"
 #include "x86/acpi.h"
 #include "x86/layout.h"
@@ -542,5 +543,151 @@ TEST(irq_routing_keeps_defaults)
 	CHECK(irq__add_msi_route(&vm.kvm, 0xfee00000, 0x41) < 0);	/* no VM */
 	CHECK_EQ(irq__nr_routes(&vm.kvm), 41);
 	irq__exit(&vm.kvm);
+	fake_vm__exit(&vm);
+}
+
+/* ---- a guest writing garbage into every register ---- */
+
+static u32 fuzz_rand(u64 *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s >> 16;
+}
+
+/* Where in BAR0 a fuzzed access goes: mostly the common config. */
+static u32 fuzz_bar0_off(u32 r)
+{
+	switch (r % 20) {
+	case 0 ... 11:	return r / 20 % 0x40;			/* common */
+	case 12 ... 14:	return 0x3000 + r / 20 % 16;		/* notify */
+	case 15 ... 16:	return 0x1000 + r / 20 % 8;		/* ISR */
+	case 17 ... 18:	return 0x2000 + r / 20 % 16;		/* device config */
+	default:	return r / 20 % 0x4000;			/* anywhere */
+	}
+}
+
+/* One random access: config space (not the BARs or the command), BAR0, BAR1. */
+static void fuzz_one(struct kvm *kvm, u64 *seed, u64 c, u64 t)
+{
+	static const u8 lens[] = { 1, 2, 4, 8, 3, 4, 2, 4 };
+	u32 r = fuzz_rand(seed), v = fuzz_rand(seed) << 16 | fuzz_rand(seed);
+	u32 len = lens[r & 7], off = fuzz_rand(seed);
+	bool wr = r & 0x400;
+	u8 data[8] = { 0 };
+
+	/* Small numbers (selectors, status bits), RAM addresses, or anything. */
+	switch (r >> 11 & 3) {
+	case 0:	v %= 8; break;
+	case 1:	v %= FAKE_RAM_SIZE; break;
+	case 2:	v |= 0xf; break;		/* DRIVER_OK with the rest */
+	}
+	bus__put(data, len < 8 ? len : 4, v);
+	switch ((r >> 3) % 16) {
+	case 0:
+		off %= 256;
+		if (off < PCI_COMMAND + 2 || (off >= PCI_BASE_ADDRESS_0 && off < PCI_CARDBUS_CIS))
+			break;
+		cfg_addr(kvm, 0, VSLOT, 0, off);
+		bus__access(&kvm->pio, NULL, 0xcfc + (off & 3), data, len, wr);
+		break;
+	case 1:
+		bus__access(&kvm->pio, NULL, PCI_CFG_PORT + off % 8, data, len, wr);
+		break;
+	case 2 ... 12:
+		bus__access(&kvm->mmio, NULL, c + fuzz_bar0_off(off), data, len, wr);
+		break;
+	default:	/* BAR1: the MSI-X table and the PBA */
+		bus__access(&kvm->mmio, NULL, t + off % 0x1100, data, len, wr);
+		break;
+	}
+}
+
+/*
+ * What a driver does to start the device, with the ring in RAM but where
+ * the fuzz's garbage is: then the random accesses kick, break and reset a
+ * running device too.
+ */
+static void fuzz_bring_up(struct kvm *kvm, u64 c, u64 *seed)
+{
+	u64 ring = fuzz_rand(seed) % (FAKE_RAM_SIZE - 0x3000) & ~0xfffull;
+
+	mmio_wr(kvm, c + VIRTIO_PCI_COMMON_STATUS, 1, 0);
+	mmio_wr(kvm, c + VIRTIO_PCI_COMMON_STATUS, 1,
+		VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
+	mmio_wr(kvm, c + VIRTIO_PCI_COMMON_GFSELECT, 4, 1);
+	mmio_wr(kvm, c + VIRTIO_PCI_COMMON_GF, 4, 1);		/* VERSION_1 */
+	mmio_wr(kvm, c + VIRTIO_PCI_COMMON_STATUS, 1, 0x0b);
+	setup_queue(kvm, c, 0, ring);
+	mmio_wr(kvm, c + VIRTIO_PCI_COMMON_Q_ENABLE, 2, 1);
+	mmio_wr(kvm, c + VIRTIO_PCI_COMMON_STATUS, 1, 0x0f);
+}
+
+/*
+ * 300,000 random reads and writes of every size over virtio-rng's PCI
+ * registers: status and features at random, rings anywhere (many in RAM,
+ * over memory the test fills with garbage), a proper start every 1,000
+ * accesses so that kicks reach a running device, MSI-X entries and masks,
+ * BARs moved and decoding switched now and then. lkvm must not crash or hang, must log a bounded number of lines,
+ * and after a reset the device must work as new.
+ */
+TEST(virtio_pci_register_fuzz)
+{
+	struct fake_vm vm;
+	struct kvm *kvm = &vm.kvm;
+	struct virtio_dev *vdev;
+	struct capture cap;
+	u64 seed = 0x9e3779b97f4a7c15ull, c, t, c0, t0;
+	int oks = 0;
+
+	fake_vm__init(&vm, TRANSPORT_PCI);
+	CHECK_EQ(pci__init(kvm), 0);
+	CHECK_EQ(drv__device("rng__init")->init(kvm), 0);
+	vdev = drv__last_vdev(kvm);
+	CHECK(vdev != NULL);
+	if (!vdev)
+		return;
+	for (u32 i = 0; i < FAKE_RAM_SIZE / 4; i++)
+		((u32 *)kvm->ram)[i] = fuzz_rand(&seed) << 16 | fuzz_rand(&seed);
+	cfg_wr(kvm, VSLOT, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	c0 = c = bar0(&vm);
+	t0 = t = bar1(&vm);
+	capture__begin(&cap);
+	for (int i = 0; i < 300000; i++) {
+		if (i % 10000 == 9999) {	/* move a BAR, flip decoding */
+			u32 r = fuzz_rand(&seed);
+
+			cfg_wr(kvm, VSLOT, r & 1 ? PCI_BASE_ADDRESS_0 : PCI_BASE_ADDRESS_1, 4,
+			       r & 2 ? PCI_MMIO_BASE + (r & 0xfffc000) : fuzz_rand(&seed) << 16);
+			cfg_wr(kvm, VSLOT, PCI_COMMAND, 2,
+			       r & 4 ? 0 : PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+			c = bar0(&vm);
+			t = bar1(&vm);
+		}
+		if (i % 1000 == 0)
+			fuzz_bring_up(kvm, c, &seed);
+		fuzz_one(kvm, &seed, c, t);
+		oks += !!(vdev->status & VIRTIO_CONFIG_S_DRIVER_OK);
+	}
+	capture__end(&cap);
+	CHECK(oks > 1000);			/* the fuzz reached the running device */
+	CHECK(vdev->stats.bad_chains > 0);	/* and fed it bad rings */
+	CHECK(cap.lines <= VIRTIO_MAX_WARNINGS + 1);
+	/* Back where they were, reset: the device is as new. */
+	cfg_wr(kvm, VSLOT, PCI_COMMAND, 2, 0);
+	cfg_wr(kvm, VSLOT, PCI_BASE_ADDRESS_0, 4, c0);
+	cfg_wr(kvm, VSLOT, PCI_BASE_ADDRESS_1, 4, t0);
+	cfg_wr(kvm, VSLOT, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	CHECK_EQ(cfg_rd(kvm, VSLOT, PCI_VENDOR_ID, 2), 0x1af4);
+	mmio_wr(kvm, c0 + VIRTIO_PCI_COMMON_STATUS, 1, 0);
+	CHECK_EQ(mmio_rd(kvm, c0 + VIRTIO_PCI_COMMON_STATUS, 1), 0);
+	CHECK_EQ(mmio_rd(kvm, c0 + VIRTIO_PCI_COMMON_NUMQ, 2), 1);
+	mmio_wr(kvm, c0 + VIRTIO_PCI_COMMON_Q_SELECT, 2, 0);
+	CHECK_EQ(mmio_rd(kvm, c0 + VIRTIO_PCI_COMMON_Q_ENABLE, 2), 0);
+	CHECK(mmio_rd(kvm, c0 + VIRTIO_PCI_COMMON_Q_SIZE, 2) > 0);
+	drv__device("rng__init")->exit(kvm);
+	pci__exit(kvm);
+	irq__exit(kvm);
 	fake_vm__exit(&vm);
 }
