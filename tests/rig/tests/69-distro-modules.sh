@@ -2,7 +2,8 @@
 # them for the kernel's release ($LKVM_MODULES_DIR/RELEASE, by default
 # /lib/modules/RELEASE), puts them in the embedded init's initramfs, and the
 # init loads them before it opens the console (virtio_console) or mounts the
-# host's / (9p). Debian's generic kernel then runs a sandboxed command. The
+# host's / (9p). Debian's generic kernel then runs a sandboxed command, and
+# lkvm run's shell. The
 # rig has no /lib/modules: without a tree lkvm sandbox fails at once, and
 # says why, rather than hanging. Debian's cloud kernel has no 9p at all: with
 # its tree the console comes up (a module) and the init says what is missing.
@@ -31,6 +32,18 @@ printf 'hi\n' | cmp -s - "$OUT" || fail "stdout is not exactly 'hi': $(od -c "$O
 grep -q "lkvm: debug: kernel $gver: 1[0-9] modules" "$ERR" ||
 	fail "no '$gver: N modules' line: $(grep modules "$ERR" | head -n 3)"
 note "$(grep "lkvm: debug: kernel $gver:" "$ERR")"
+
+# lkvm run's default boot with it: a shell over 9p, the modules loaded.
+start_guest 150 -k "$GENERIC" -m 512
+wait_for "exit the shell to power off" 120
+send "echo ROOT-FS=\$(awk '\$2 == \"/\" { print \$3 }' /proc/mounts)"
+send "echo MODS=\$(grep -c -E '^(9p|9pnet_virtio|virtio_net|overlay) ' /proc/modules)"
+send "exit"
+wait_for "reboot: Power down" 60
+finish_guest
+expect_rc 0
+expect_value ROOT-FS 9p
+expect_value MODS 4
 
 # The cloud kernel with its tree: virtio_console loads, so the init's reason
 # reaches stderr over hvc0; there is no 9p to load.
