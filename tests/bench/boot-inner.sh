@@ -49,6 +49,7 @@ spec() {
 	lkvm:linux-poweroff) echo "0|BENCH-INIT-REACHED|90|$LKVM run -k $K -i $I -m $LMEM -c 1 -p quiet bench_exit=poweroff" ;;
 	lkvm:linux-reboot-kvmtoolcmdline) echo "0|BENCH-INIT-REACHED|90|$LKVM run -k $K -i $I -m $LMEM -c 1 -p $KCMD root=/dev/vda rw quiet bench_exit=reboot" ;;
 	kvmtool:linux-reboot-kvmtoolcmdline) echo "any|BENCH-INIT-REACHED|90|$KT run -k $K -i $I -m $LMEM -c 1 -p quiet bench_exit=reboot" ;;
+	lkvm:sandbox-true) echo "0||90|$LKVM sandbox -k $K -m $LMEM -c 1 -- true" ;;
 	qemu:linux-port) echo "1|BENCH-INIT-REACHED|120|$QEMU -m $LMEM -kernel $K -initrd $I -append $LCMD bench_exit=port" ;;
 	esac
 }
@@ -102,6 +103,7 @@ labels="baseline:exec-true lkvm:hello lkvm:hello-legacy"
 [ "$HAVE_KVMTOOL" = 1 ] && labels="$labels kvmtool:hello-legacy"
 [ "$HAVE_QEMU" = 1 ] && labels="$labels qemu:hello-legacy"
 labels="$labels lkvm:linux-port lkvm:linux-reboot lkvm:linux-poweroff lkvm:linux-reboot-kvmtoolcmdline"
+labels="$labels lkvm:sandbox-true"
 [ "$HAVE_KVMTOOL" = 1 ] && labels="$labels kvmtool:linux-reboot-kvmtoolcmdline"
 [ "$HAVE_QEMU" = 1 ] && labels="$labels qemu:linux-port"
 

@@ -30,6 +30,7 @@ metric() {
 	kvmtool:hello-legacy) echo "hello.bzImage 16-bit entry, own BIOS: exec->exit (*)" ;;
 	qemu:hello-legacy) echo "hello.bzImage 16-bit entry, qboot: exec->exit" ;;
 	lkvm:linux-port) echo "Linux to /init, exit by port 0xf4" ;;
+	lkvm:sandbox-true) echo "lkvm sandbox -- true (embedded init, / over 9p): exec->exit" ;;
 	lkvm:linux-reboot) echo "Linux to /init, exit by reboot -f" ;;
 	lkvm:linux-poweroff) echo "Linux to /init, exit by poweroff -f (ACPI)" ;;
 	lkvm:linux-reboot-kvmtoolcmdline) echo "Linux to /init, reboot -f, kvmtool's cmdline (**)" ;;
