@@ -99,7 +99,10 @@ struct net_user *net_user__new(const struct net_user_config *cfg,
 void net_user__free(struct net_user *u);
 /* Offloads the guest accepted: partial checksums (GUEST_CSUM), TSO (GUEST_TSO4). */
 void net_user__set_offload(struct net_user *u, bool csum, bool tso4);
-/* A frame from the guest (after the virtio header); @csum_partial: NEEDS_CSUM. */
+/*
+ * A frame from the guest (after the virtio header); @csum_partial: NEEDS_CSUM.
+ * @frame is 2 bytes past a 4-byte boundary, so that its IP header is aligned.
+ */
 void net_user__input(struct net_user *u, const void *frame, size_t len, bool csum_partial);
 /* End of a batch of input: send the acknowledgements owed, flush rx. */
 void net_user__flush(struct net_user *u);
