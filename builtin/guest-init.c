@@ -89,10 +89,6 @@ int guest_init__add_env(struct guest_init *gi, const char *arg)
 		pr_err("--env %s: expected NAME=VALUE or NAME (letters, digits, _)", arg);
 		return -1;
 	}
-	if (gi->nr_env >= GUEST_INIT_MAX_USER_ENV) {
-		pr_err("too many --env settings (at most %d)", GUEST_INIT_MAX_USER_ENV);
-		return -1;
-	}
 	if (!arg[n]) {
 		val = getenv(arg);
 		if (!val) {
@@ -108,6 +104,10 @@ int guest_init__add_env(struct guest_init *gi, const char *arg)
 			gi->env[i] = arg;	/* the last one wins */
 			return 0;
 		}
+	}
+	if (gi->nr_env >= GUEST_INIT_MAX_USER_ENV) {
+		pr_err("too many --env settings (at most %d)", GUEST_INIT_MAX_USER_ENV);
+		return -1;
 	}
 	gi->env[gi->nr_env++] = arg;
 	return 0;

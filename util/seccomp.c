@@ -293,27 +293,34 @@ static int seccomp__trace_init(void)
 
 /*
  * The filters' SECCOMP_RET_TRAP lands here, in the thread that broke its
- * list, which then never goes on: one line names the syscall, the terminal
- * is restored (tcsetattr's TCGETS and TCSETS are on every list), and lkvm
- * dies of SIGSYS as
- * SECCOMP_RET_KILL_PROCESS would make it: a second forbidden syscall, with
- * SIGSYS blocked in its own handler, has the kernel reset SIGSYS to its
- * default action and deliver it. exit_group is the fallback, never reached.
+ * list, which then never goes on: the terminal is restored (tcsetattr's
+ * TCGETS and TCSETS are on every list), one line names the syscall, and
+ * lkvm dies of SIGSYS as SECCOMP_RET_KILL_PROCESS would make it: a second
+ * forbidden syscall, with SIGSYS blocked in its own handler, has the kernel
+ * reset SIGSYS to its default action and deliver it. exit_group is the
+ * fallback, never reached once filters are on. A SIGSYS that another
+ * process sent (not SYS_SECCOMP) ends lkvm the same way, without the line.
  */
+#ifndef SYS_SECCOMP
+#define SYS_SECCOMP	1	/* si_code of a seccomp SIGSYS (asm-generic/siginfo.h) */
+#endif
+
 static void seccomp__fatal(int sig, siginfo_t *si, void *ctx)
 {
 	greg_t *r = ((ucontext_t *)ctx)->uc_mcontext.gregs;
 	char msg[200];
 	int n;
 
-	n = snprintf(msg, sizeof(msg), "lkvm: error: seccomp: a %s thread made system call %d",
-		     seccomp__role_name(sc_role), si->si_syscall);
-	if (si->si_syscall == __NR_ioctl)
-		n += snprintf(msg + n, sizeof(msg) - n, " (ioctl %#x)", (u32)r[REG_RSI]);
-	n += snprintf(msg + n, sizeof(msg) - n, ", not in its list; stopping\n");
-	if (write(STDERR_FILENO, msg, n) < 0)
-		n = 0;
 	term__restore();
+	if (si->si_code == SYS_SECCOMP) {
+		n = snprintf(msg, sizeof(msg), "lkvm: error: seccomp: a %s thread made system call %d",
+			     seccomp__role_name(sc_role), si->si_syscall);
+		if (si->si_syscall == __NR_ioctl)
+			n += snprintf(msg + n, sizeof(msg) - n, " (ioctl %#x)", (u32)r[REG_RSI]);
+		n += snprintf(msg + n, sizeof(msg) - n, ", not in its list; stopping\n");
+		if (write(STDERR_FILENO, msg, n) < 0)
+			n = 0;
+	}
 	syscall(__NR_execve, "/", NULL, NULL);		/* on no list */
 	syscall(__NR_exit_group, 128 + SIGSYS);
 }

@@ -182,7 +182,11 @@ static void console__set_size(struct console_dev *c, u16 rows, u16 cols)
 	c->config.cols = htole16(cols);
 }
 
-/* SIGWINCH on the main thread: new size, new generation, config interrupt. */
+/*
+ * SIGWINCH on the main thread: new size, config interrupt. The generation
+ * changes before and after the fields, so that a driver that reads it
+ * around the fields (as the spec says) never takes half of each size.
+ */
 static void console__resize(void *opaque, u16 rows, u16 cols)
 {
 	struct console_dev *c = opaque;
@@ -190,10 +194,11 @@ static void console__resize(void *opaque, u16 rows, u16 cols)
 	bool live;
 
 	pthread_mutex_lock(&c->lock);
+	__atomic_add_fetch(&vdev->config_generation, 1, __ATOMIC_RELEASE);
 	console__set_size(c, rows, cols);
+	__atomic_add_fetch(&vdev->config_generation, 1, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&c->lock);
 	pthread_mutex_lock(&vdev->lock);
-	vdev->config_generation++;
 	live = vdev->status & VIRTIO_CONFIG_S_DRIVER_OK;
 	pthread_mutex_unlock(&vdev->lock);
 	if (live)

@@ -45,7 +45,9 @@ void load_modules(const struct init_conf *c)
 			sys_close(fd);
 		}
 		if (r < 0 && r != -EEXIST)
-			msg("cannot load module %s: %s", path, err_name(r));
+			msg("cannot load module %s: %s%s", path, err_name(r),
+			    packed ? " (a compressed module: the kernel needs "
+				     "CONFIG_MODULE_DECOMPRESS, Linux 5.17 or later)" : "");
 	}
 }
 

@@ -33,7 +33,7 @@ struct kmod_set {
 /*
  * The kernel release from the start of a bzImage (@len bytes, its setup
  * header and the version string): the string's first word, in @buf. 0, or
- * -EINVAL when @img has no setup header, protocol 2.00 or later, or a
+ * -EINVAL when @img has no setup header of protocol 2.00 or later, or no
  * plausible release.
  */
 int kmod__release(const u8 *img, size_t len, char *buf, size_t size);

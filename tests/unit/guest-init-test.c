@@ -274,6 +274,8 @@ TEST(guest_init_env_options)
 	CHECK_EQ(guest_init__add_env(&gi, "ONE_MORE=1"), -1);
 	CHECK(one_line_with(capture__end(&cap), "too many --env settings"));
 	CHECK_EQ(gi.nr_env, GUEST_INIT_MAX_USER_ENV);
+	CHECK_EQ(guest_init__add_env(&gi, "V3=again"), 0);	/* a replacement still fits */
+	CHECK_EQ(gi.nr_env, GUEST_INIT_MAX_USER_ENV);
 	unsetenv("LKVM_UNIT_HOSTVAR");
 }
 

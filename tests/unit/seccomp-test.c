@@ -375,6 +375,29 @@ TEST(seccomp_violation_restores_the_terminal)
 	close(master);
 }
 
+/* A SIGSYS that seccomp did not send still ends lkvm, but names no syscall. */
+TEST(seccomp_foreign_sigsys_is_not_a_violation)
+{
+	struct kvm_config cfg = { 0 };
+	int err[2], status = -1;
+	char buf[512];
+	pid_t pid;
+
+	if (pipe(err))
+		return;
+	pid = fork();
+	if (pid == 0) {
+		dup2(err[1], STDERR_FILENO);
+		if (seccomp__setup(&cfg) || seccomp__enter(SECCOMP_ROLE_VCPU))
+			_exit(100);
+		raise(SIGSYS);			/* tgkill to itself: on the list */
+		_exit(0);
+	}
+	status = child_wait(pid, err, buf, sizeof(buf));
+	CHECK(killed_by_sigsys(status));
+	CHECK(!strstr(buf, "seccomp:"));
+}
+
 /* io_uring works outside seccomp: the disk ring takes only its own opcodes. */
 TEST(seccomp_uring_takes_only_its_ops)
 {
