@@ -309,6 +309,25 @@ static int child_wait(pid_t pid, int err[2], char *buf, size_t len)
 	return status;
 }
 
+/*
+ * Fork a child whose stderr goes to the pipe @err and which runs confined
+ * to @role under @cfg: 0 in the child, its pid in the parent (-1 on error).
+ */
+static pid_t confined_fork(const struct kvm_config *cfg, enum seccomp_role role, int err[2])
+{
+	pid_t pid;
+
+	if (pipe(err))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		dup2(err[1], STDERR_FILENO);
+		if (seccomp__setup(cfg) || seccomp__enter(role))
+			_exit(100);
+	}
+	return pid;
+}
+
 /* --debug-seccomp: a syscall outside the list is reported, then done. */
 TEST(seccomp_trace_mode_reports_and_goes_on)
 {
@@ -317,13 +336,10 @@ TEST(seccomp_trace_mode_reports_and_goes_on)
 	char buf[512];
 	pid_t pid;
 
-	if (pipe(err))
+	pid = confined_fork(&cfg, SECCOMP_ROLE_VCPU, err);
+	if (pid < 0)
 		return;
-	pid = fork();
 	if (pid == 0) {
-		dup2(err[1], STDERR_FILENO);
-		if (seccomp__setup(&cfg) || seccomp__enter(SECCOMP_ROLE_VCPU))
-			_exit(100);
 		/* getppid is on no list: trapped, reported, then really done. */
 		_exit(syscall(__NR_getppid) == getppid() ? 0 : 1);
 	}
@@ -383,13 +399,10 @@ TEST(seccomp_foreign_sigsys_is_not_a_violation)
 	char buf[512];
 	pid_t pid;
 
-	if (pipe(err))
+	pid = confined_fork(&cfg, SECCOMP_ROLE_VCPU, err);
+	if (pid < 0)
 		return;
-	pid = fork();
 	if (pid == 0) {
-		dup2(err[1], STDERR_FILENO);
-		if (seccomp__setup(&cfg) || seccomp__enter(SECCOMP_ROLE_VCPU))
-			_exit(100);
 		raise(SIGSYS);			/* tgkill to itself: on the list */
 		_exit(0);
 	}
