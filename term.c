@@ -297,16 +297,20 @@ static void term__on_kick(void *opaque, u32 events)
 	term__pump(t);
 }
 
-/* The terminal's size in rows and columns; false when it has none. */
-bool term__size(struct term *t, u16 *rows, u16 *cols)
+bool term__fd_size(int fd, u16 *rows, u16 *cols)
 {
 	struct winsize ws;
 
-	if (!t->is_tty || ioctl(t->in_fd, TIOCGWINSZ, &ws) < 0 || !ws.ws_row || !ws.ws_col)
+	if (ioctl(fd, TIOCGWINSZ, &ws) < 0 || !ws.ws_row || !ws.ws_col)
 		return false;
 	*rows = ws.ws_row;
 	*cols = ws.ws_col;
 	return true;
+}
+
+bool term__size(struct term *t, u16 *rows, u16 *cols)
+{
+	return t->is_tty && term__fd_size(t->in_fd, rows, cols);
 }
 
 void term__attach_resize(struct term *t, void (*fn)(void *opaque, u16 rows, u16 cols))

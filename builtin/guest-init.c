@@ -10,6 +10,7 @@
 #include "kvm/guest-init.h"
 #include "kvm/init-proto.h"
 #include "kvm/kvm.h"
+#include "kvm/term.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -175,14 +175,14 @@ static void conf_modules(struct membuf *b, const struct kmod_set *s)
 
 static void conf_winsize(struct membuf *b)
 {
-	struct winsize ws;
+	u16 rows, cols;
 	char v[16];
 
-	if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) < 0 || !ws.ws_row || !ws.ws_col)
+	if (!term__fd_size(STDIN_FILENO, &rows, &cols))
 		return;
-	snprintf(v, sizeof(v), "%u", ws.ws_row);
+	snprintf(v, sizeof(v), "%u", rows);
 	init_conf__add(b, INIT_KEY_ROWS, v);
-	snprintf(v, sizeof(v), "%u", ws.ws_col);
+	snprintf(v, sizeof(v), "%u", cols);
 	init_conf__add(b, INIT_KEY_COLS, v);
 }
 

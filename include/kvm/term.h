@@ -57,6 +57,8 @@ void term__attach_sysrq(struct term *t, void (*fn)(void *opaque, u8 key));
 void term__attach_resize(struct term *t, void (*fn)(void *opaque, u16 rows, u16 cols));
 /* The size of a terminal (false for pipes and files, or a 0x0 terminal). */
 bool term__size(struct term *t, u16 *rows, u16 *cols);
+/* The same for any fd, before there is a struct term. */
+bool term__fd_size(int fd, u16 *rows, u16 *cols);
 /*
  * Carry stdio as frames: input is held until the guest's INIT_SYNC, then
  * sent as FRAME_STDIN (and FRAME_EOF at its end); output frames go to the
