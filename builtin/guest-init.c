@@ -317,6 +317,7 @@ int guest_init__setup(struct guest_init *gi, struct kvm_config *cfg)
 	cfg->initrd_size = gi->cpio.buf.len;
 	pr_debug("embedded init: %zu-byte initramfs, the host's / as 9p tag %s (%s), %d kernel modules",
 		 cfg->initrd_size, root_tag, root_rw ? "writable" : "read-only", gi->kmods.nr);
+	kmod__free(&gi->kmods);		/* the cpio has its own copy (up to 64 MiB) */
 	return 0;
 }
 
