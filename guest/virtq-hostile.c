@@ -511,6 +511,21 @@ static void submit(struct target *t, enum want want, struct result *r)
 	wait_for(t->d, tvq(t), want, r);
 }
 
+/*
+ * One 64-byte buffer posted as @len bytes with @flags, which the device has
+ * nothing to do with: harmless if it comes back with 0 bytes written.
+ */
+static void one_unused_buffer(struct target *t, struct verdict *v, u32 len, u16 flags,
+			      const char *what)
+{
+	struct chain c = { tvq(t), 0 };
+	struct result r;
+
+	chain_add(&c, buf_alloc(64), len, flags);
+	submit(t, WANT_USED, &r);
+	judge(v, &r, V_HARMLESS, r.len == 0, what);
+}
+
 /* ---- generic chain cases: each must end in NEEDS_RESET ---- */
 
 struct gcase {
@@ -1010,22 +1025,12 @@ static bool rng_valid(struct target *t)
 
 static void rng_zero_len(struct target *t, struct verdict *v)
 {
-	struct chain c = { tvq(t), 0 };
-	struct result r;
-
-	chain_add(&c, buf_alloc(64), 0, VRING_DESC_F_WRITE);
-	submit(t, WANT_USED, &r);
-	judge(v, &r, V_HARMLESS, r.len == 0, "nothing to fill: returned with 0 bytes");
+	one_unused_buffer(t, v, 0, VRING_DESC_F_WRITE, "nothing to fill: returned with 0 bytes");
 }
 
 static void rng_readable(struct target *t, struct verdict *v)
 {
-	struct chain c = { tvq(t), 0 };
-	struct result r;
-
-	chain_add(&c, buf_alloc(64), 64, 0);
-	submit(t, WANT_USED, &r);
-	judge(v, &r, V_HARMLESS, r.len == 0, "no writable buffer: returned with 0 bytes");
+	one_unused_buffer(t, v, 64, 0, "no writable buffer: returned with 0 bytes");
 }
 
 static void rng_huge(struct target *t, struct verdict *v)
@@ -1474,12 +1479,7 @@ static void p9_no_reply_buffer(struct target *t, struct verdict *v)
 
 static void p9_zero_len(struct target *t, struct verdict *v)
 {
-	struct chain c = { tvq(t), 0 };
-	struct result r;
-
-	chain_add(&c, buf_alloc(64), 0, VRING_DESC_F_WRITE);
-	submit(t, WANT_USED, &r);
-	judge(v, &r, V_HARMLESS, r.len == 0, "empty request: returned with 0 bytes");
+	one_unused_buffer(t, v, 0, VRING_DESC_F_WRITE, "empty request: returned with 0 bytes");
 }
 
 static const struct xcase p9_cases[] = {
@@ -1544,32 +1544,17 @@ static void console_huge(struct target *t, struct verdict *v)
 
 static void console_tx_writable(struct target *t, struct verdict *v)
 {
-	struct chain c = { tvq(t), 0 };
-	struct result r;
-
-	chain_add(&c, buf_alloc(64), 64, VRING_DESC_F_WRITE);
-	submit(t, WANT_USED, &r);
-	judge(v, &r, V_HARMLESS, r.len == 0, "writable buffer to transmit: ignored");
+	one_unused_buffer(t, v, 64, VRING_DESC_F_WRITE, "writable buffer to transmit: ignored");
 }
 
 static void console_rx_readable(struct target *t, struct verdict *v)
 {
-	struct chain c = { tvq(t), 0 };
-	struct result r;
-
-	chain_add(&c, buf_alloc(64), 64, 0);
-	submit(t, WANT_USED, &r);
-	judge(v, &r, V_HARMLESS, r.len == 0, "readable receive buffer: 0 bytes written");
+	one_unused_buffer(t, v, 64, 0, "readable receive buffer: 0 bytes written");
 }
 
 static void zero_len(struct target *t, struct verdict *v)
 {
-	struct chain c = { tvq(t), 0 };
-	struct result r;
-
-	chain_add(&c, buf_alloc(64), 0, t->dir);
-	submit(t, WANT_USED, &r);
-	judge(v, &r, V_HARMLESS, r.len == 0, "empty buffer: returned with 0 bytes");
+	one_unused_buffer(t, v, 0, t->dir, "empty buffer: returned with 0 bytes");
 }
 
 static const struct xcase console_tx_cases[] = {
